@@ -1,0 +1,52 @@
+"""``/openapi``, ``/openapi.json``, ``/openapi.yaml``, ``/openapi/v3``: our own spec.
+
+The document is assembled from ``api/openapi.json`` (shared parts) and the fragment of each
+loaded version plugin, so it always describes exactly what this process serves. It is
+read from disk only when a client asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from slurmrest_stdio import codec
+from slurmrest_stdio.api import Context, Plugin, Result
+from slurmrest_stdio.protocol import Response
+
+HERE = Path(__file__).parent
+
+
+def build_spec(plugins: Sequence[Plugin]) -> dict[str, Any]:
+    """The complete OpenAPI document for ``plugins``."""
+    spec: dict[str, Any] = json.loads((HERE / "openapi.json").read_text(encoding="utf-8"))
+    for plugin in plugins:
+        if plugin.spec_file is None:
+            continue
+        part = json.loads((HERE / plugin.spec_file).read_text(encoding="utf-8"))
+        spec["paths"].update(part.get("paths", {}))
+        for kind, items in part.get("components", {}).items():
+            spec["components"].setdefault(kind, {}).update(items)
+    return spec
+
+
+def make_routes(
+    plugins: Sequence[Plugin],
+) -> tuple[tuple[str, str, Callable[[Context], Result]], ...]:
+    """The four spec routes, bound to the plugins this process serves."""
+
+    def serve(forced: str | None) -> Callable[[Context], Result]:
+        def handler(ctx: Context) -> Result:
+            media = forced or ctx.media_type
+            return Response(200, codec.encode(build_spec(plugins), media), media)
+
+        return handler
+
+    return (
+        ("GET", "/openapi", serve(None)),
+        ("GET", "/openapi/v3", serve(None)),
+        ("GET", "/openapi.json", serve(codec.JSON)),
+        ("GET", "/openapi.yaml", serve("application/x-yaml")),
+    )

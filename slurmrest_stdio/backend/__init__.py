@@ -1,0 +1,1 @@
+"""What the operations need from Slurm (``base``) and the real implementation (``slurmcli``)."""

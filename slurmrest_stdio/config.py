@@ -1,0 +1,95 @@
+"""Configuration: one frozen :class:`Config` built by the CLI, and every limit with its reason.
+
+Owns the names and defaults of every knob. Knows nothing of file descriptors or HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# -- limits -------------------------------------------------------------------------------
+
+#: Largest request header block (request line + headers). slurmrestd has no limit at all; a
+#: Slurm JWT is well under 2 KiB, so 64 KiB is generous for real clients and still stops a
+#: client from making us buffer without bound (h11 itself defaults to 16 KiB, citing node).
+MAX_HEADER_BYTES = 64 * 1024
+
+#: Largest request body. slurmrestd answers 413 above 50 MiB (MAX_BODY_BYTES in its source);
+#: a job script plus its description is far smaller, so we keep the same ceiling.
+MAX_BODY_BYTES = 50 * 1024 * 1024
+
+#: Seconds to wait for the first byte of a request on an idle connection. slurmrestd waits
+#: forever, which lets one silent client pin a process (and an xinetd instance) for good.
+IDLE_TIMEOUT = 60.0
+
+#: Seconds of silence allowed while a request is incomplete (slow or stuck uploads).
+READ_TIMEOUT = 30.0
+
+#: Seconds any one Slurm command may take. Slurm's own RPC timeout (MessageTimeout) is 10 s
+#: by default and commands retry a missing slurm.conf for up to 60 s; 60 s bounds every case.
+COMMAND_TIMEOUT = 60.0
+
+#: Read size for the connection: large enough to take a typical request in one read.
+READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_header_bytes: int = MAX_HEADER_BYTES
+    max_body_bytes: int = MAX_BODY_BYTES
+    idle_timeout: float = IDLE_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    command_timeout: float = COMMAND_TIMEOUT
+
+
+# -- plugins and security tokens, named as slurmrestd names them ---------------------------
+
+AUTH_PLUGINS = ("rest_auth/local",)
+OPENAPI_PLUGINS = ("openapi/v0.0.38",)
+SECURITY_TOKENS = frozenset(
+    {"disable_user_check", "disable_unshare_files", "disable_unshare_sysv", "become_user"}
+)
+
+DEFAULT_SLURM_CONF = "/etc/slurm/slurm.conf"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one run needs; built once by the CLI."""
+
+    auth_types: tuple[str, ...] = AUTH_PLUGINS
+    openapi_plugins: tuple[str, ...] = OPENAPI_PLUGINS
+    slurm_conf: str | None = None
+    uid: int | None = None
+    gid: int | None = None
+    #: Python logging level for our own messages (logging.INFO = 20, DEBUG = 10, ...)
+    log_level: int = 20
+    #: force logs to stderr at this level (SLURMRESTD_DEBUG_STDERR), else None = automatic
+    log_stderr_level: int | None = None
+    security: frozenset[str] = field(default_factory=frozenset)
+    limits: Limits = field(default_factory=Limits)
+    #: things the operator should know (ignored options), logged once logging is set up
+    notices: tuple[str, ...] = ()
+
+    @property
+    def slurm_conf_path(self) -> str:
+        return self.slurm_conf or DEFAULT_SLURM_CONF
+
+
+def parse_slurm_conf(text: str) -> dict[str, str]:
+    """Return slurm.conf's ``Key=Value`` settings with lower-cased keys (first one wins).
+
+    Only simple top-level parameters are read; node/partition lines and ``Include`` are
+    skipped because nothing here needs them.
+    """
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().lower()
+        if " " in key or key in out:
+            continue
+        out[key] = value.strip().split()[0] if value.strip() else ""
+    return out

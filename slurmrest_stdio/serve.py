@@ -1,0 +1,164 @@
+"""The connection loop: the only code that reads the connection and writes to it.
+
+read bytes -> protocol -> app -> protocol -> write bytes, until the client is done. Exits
+with an :class:`ExitCode`: 0 after a clean conversation, non-zero when the client broke
+the protocol (a truncated request included), timed out, or vanished mid-response.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import select
+import time
+
+from slurmrest_stdio import errors
+from slurmrest_stdio.config import READ_CHUNK, Config
+from slurmrest_stdio.io.detect import Endpoint, StartupError
+
+log = logging.getLogger("slurmrest_stdio")
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    #: start-up refused (root, bad fds, unknown SLURMRESTD_SECURITY, ...)
+    STARTUP = 1
+    #: command-line usage error (click's own code)
+    USAGE = 2
+    #: the client sent something that is not valid HTTP, or stopped mid-request
+    PROTOCOL = 3
+    #: the client went silent in the middle of a request
+    TIMEOUT = 4
+    #: the connection failed while we wrote (client gone)
+    CONNECTION = 5
+
+
+class Connection:
+    """Blocking reads with a timeout, complete writes, and a polite close for sockets."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self._poll = select.poll()
+        self._poll.register(endpoint.in_fd, select.POLLIN | select.POLLPRI)
+
+    def read(self, timeout: float | None) -> bytes | None:
+        """Up to READ_CHUNK bytes; b"" at EOF; None when ``timeout`` seconds pass first."""
+        if timeout and not self._poll.poll(timeout * 1000):
+            return None
+        try:
+            return os.read(self.endpoint.in_fd, READ_CHUNK)
+        except ConnectionResetError:
+            return b""
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self.endpoint.out_fd, view)
+            view = view[written:]
+
+    def close(self) -> None:
+        """For sockets: send FIN, then drain briefly so unread input cannot turn our last
+        response into a connection reset on the client's side."""
+        if not self.endpoint.is_socket:
+            return
+        import socket
+
+        sock = socket.socket(fileno=os.dup(self.endpoint.out_fd))
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + 2.0
+            while (left := deadline - time.monotonic()) > 0:
+                if not self._poll.poll(left * 1000):
+                    break
+                if not os.read(self.endpoint.in_fd, READ_CHUNK):
+                    break
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+
+def run(config: Config) -> int:
+    """Serve one connection on stdin/stdout with ``config``; return the exit status."""
+    from slurmrest_stdio.io import detect, logsetup, privileges
+
+    try:
+        privileges.check_security(config)
+        privileges.drop(config.uid, config.gid)
+        privileges.check_user(config)
+        endpoint = detect.detect(os.environ)
+    except StartupError as exc:
+        logsetup.setup(config.log_level, config.log_stderr_level, 0, 1)
+        log.critical("fatal: %s", exc)
+        return ExitCode.STARTUP
+    logsetup.setup(config.log_level, config.log_stderr_level, endpoint.in_fd, endpoint.out_fd)
+    for notice in config.notices:
+        log.warning("%s", notice)
+    return serve(config, endpoint, Connection(endpoint))
+
+
+def serve(config: Config, endpoint: Endpoint, conn: Connection) -> int:
+    """The keep-alive loop over one connection."""
+    from slurmrest_stdio import api
+    from slurmrest_stdio.app import App
+    from slurmrest_stdio.auth import load_chain
+    from slurmrest_stdio.backend.slurmcli import SlurmCli
+    from slurmrest_stdio.protocol import CLOSED, NEED_DATA, Request, ServerProtocol
+
+    app = App(
+        peer=endpoint.peer,
+        auth_chain=load_chain(config.auth_types),
+        backend=SlurmCli(config),
+        plugins=api.load_plugins(config.openapi_plugins),
+    )
+    proto = ServerProtocol(config.limits)
+    limits = config.limits
+    # a person at a terminal sets their own pace; timeouts protect super-server slots
+    timed = not endpoint.is_tty
+    log.debug("connection from %s (%s)", endpoint.peer.description, endpoint.peer.kind.value)
+    code = ExitCode.OK
+    try:
+        while True:
+            try:
+                event = proto.next_event()
+            except errors.HTTPError as err:
+                conn.write(proto.send_error(err))
+                log.warning("%s %s: %s", err.status, type(err).__name__, err)
+                code = ExitCode.PROTOCOL
+                break
+            if pending := proto.data_to_send():
+                conn.write(pending)  # 100 Continue
+            if event is NEED_DATA:
+                in_request = proto.request_in_progress
+                timeout = (limits.read_timeout if in_request else limits.idle_timeout)
+                data = conn.read(timeout if timed else None)
+                if data is None:
+                    conn.write(proto.send_error(errors.RequestTimeout()))
+                    log.info("408 %s timeout after %gs", "read" if in_request else "idle",
+                             timeout)
+                    code = ExitCode.TIMEOUT if in_request else ExitCode.OK
+                    break
+                proto.receive_data(data)
+                continue
+            if event is CLOSED:
+                break
+            assert isinstance(event, Request)
+            started = time.monotonic()
+            exchange = app.handle(event)
+            out = proto.send_response(exchange.response, head=event.method == "HEAD")
+            conn.write(out)
+            log.info(
+                "%s %s %s user=%s status=%d bytes=%d %.1fms%s",
+                event.method, event.target, f"HTTP/{event.http_version}", exchange.user,
+                exchange.response.status, len(exchange.response.body),
+                (time.monotonic() - started) * 1000,
+                f" ({exchange.note})" if exchange.note else "",
+            )
+            if proto.finished:
+                break
+    except OSError as exc:  # EPIPE, ECONNRESET: the client left while we wrote
+        log.warning("connection lost: %s", exc)
+        return ExitCode.CONNECTION
+    conn.close()
+    return code
