@@ -120,7 +120,9 @@ class ServerProtocol:
                 raise self._protocol_error(exc) from exc
             if event is h11.NEED_DATA:
                 if self._conn.they_are_waiting_for_100_continue:
-                    interim = h11.InformationalResponse(status_code=100, headers=[])
+                    interim = h11.InformationalResponse(
+                        status_code=100, headers=[], reason="Continue"
+                    )
                     self._outbox += self._conn.send(interim) or b""
                 return NEED_DATA
             if isinstance(event, h11.Request):
@@ -162,6 +164,12 @@ class ServerProtocol:
         self._head = event
         self._body = bytearray()
         method = event.method.decode("ascii")
+        # h11 bounds only a block still arriving; one that arrived whole is measured here
+        size = len(event.method) + len(event.target) + sum(
+            len(k) + len(v) + 4 for k, v in event.headers
+        )
+        if size > self.limits.max_header_bytes:
+            raise errors.HeaderFieldsTooLarge()
         headers = dict(event.headers)  # h11 lower-cases the names
         expect = headers.get(b"expect")
         if expect is not None and expect.lower() != b"100-continue":
@@ -187,14 +195,13 @@ class ServerProtocol:
     def _too_large_message(self) -> str:
         return f"Request body larger than {self.limits.max_body_bytes} bytes"
 
-    @staticmethod
-    def _protocol_error(exc: h11.RemoteProtocolError) -> errors.HTTPError:
+    def _protocol_error(self, exc: h11.RemoteProtocolError) -> errors.HTTPError:
         status = exc.error_status_hint
         if status == 431:
             return errors.HeaderFieldsTooLarge()
         message = str(exc) or "Malformed HTTP request"
-        if "peer unexpectedly closed" in message or "incomplete" in message.lower():
-            message = "Request truncated by end of input"
+        if (self._eof and self._conn.their_state is not h11.IDLE) or "unexpectedly" in message:
+            message = f"Request truncated by end of input ({message})"
         return errors.ProtocolViolation(message, status=status)
 
     # -- state ---------------------------------------------------------------------------

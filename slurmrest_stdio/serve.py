@@ -12,10 +12,15 @@ import logging
 import os
 import select
 import time
+from typing import TYPE_CHECKING, Protocol
 
 from slurmrest_stdio import errors
-from slurmrest_stdio.config import READ_CHUNK, Config
+from slurmrest_stdio.config import READ_CHUNK, Config, Limits
 from slurmrest_stdio.io.detect import Endpoint, StartupError
+from slurmrest_stdio.protocol import CLOSED, NEED_DATA, Request, ServerProtocol
+
+if TYPE_CHECKING:
+    from slurmrest_stdio.app import App
 
 log = logging.getLogger("slurmrest_stdio")
 
@@ -98,25 +103,44 @@ def run(config: Config) -> int:
     return serve(config, endpoint, Connection(endpoint))
 
 
-def serve(config: Config, endpoint: Endpoint, conn: Connection) -> int:
-    """The keep-alive loop over one connection."""
+class Stream(Protocol):
+    """What the loop needs from a connection (:class:`Connection`, or a test's stream)."""
+
+    def read(self, timeout: float | None) -> bytes | None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def serve(config: Config, endpoint: Endpoint, conn: Stream) -> int:
+    """Build this connection's application and run the conversation."""
     from slurmrest_stdio import api
     from slurmrest_stdio.app import App
     from slurmrest_stdio.auth import load_chain
     from slurmrest_stdio.backend.slurmcli import SlurmCli
-    from slurmrest_stdio.protocol import CLOSED, NEED_DATA, Request, ServerProtocol
 
+    backend = SlurmCli(config)
     app = App(
         peer=endpoint.peer,
         auth_chain=load_chain(config.auth_types),
-        backend=SlurmCli(config),
+        backend=backend,
         plugins=api.load_plugins(config.openapi_plugins),
     )
-    proto = ServerProtocol(config.limits)
-    limits = config.limits
-    # a person at a terminal sets their own pace; timeouts protect super-server slots
-    timed = not endpoint.is_tty
     log.debug("connection from %s (%s)", endpoint.peer.description, endpoint.peer.kind.value)
+    try:
+        # a person at a terminal sets their own pace; timeouts protect super-server slots
+        return converse(app, conn, config.limits, timed=not endpoint.is_tty)
+    finally:
+        backend.close()
+
+
+def converse(app: App, conn: Stream, limits: Limits, *, timed: bool = True) -> int:
+    """The keep-alive loop: read, parse, answer, until the client is done.
+
+    Never raises for anything the client does; returns the exit status.
+    """
+    proto = ServerProtocol(limits)
     code = ExitCode.OK
     try:
         while True:
@@ -131,7 +155,7 @@ def serve(config: Config, endpoint: Endpoint, conn: Connection) -> int:
                 conn.write(pending)  # 100 Continue
             if event is NEED_DATA:
                 in_request = proto.request_in_progress
-                timeout = (limits.read_timeout if in_request else limits.idle_timeout)
+                timeout = limits.read_timeout if in_request else limits.idle_timeout
                 data = conn.read(timeout if timed else None)
                 if data is None:
                     conn.write(proto.send_error(errors.RequestTimeout()))
@@ -146,11 +170,10 @@ def serve(config: Config, endpoint: Endpoint, conn: Connection) -> int:
             assert isinstance(event, Request)
             started = time.monotonic()
             exchange = app.handle(event)
-            out = proto.send_response(exchange.response, head=event.method == "HEAD")
-            conn.write(out)
+            conn.write(proto.send_response(exchange.response, head=event.method == "HEAD"))
             log.info(
-                "%s %s %s user=%s status=%d bytes=%d %.1fms%s",
-                event.method, event.target, f"HTTP/{event.http_version}", exchange.user,
+                "%s %s HTTP/%s user=%s status=%d bytes=%d %.1fms%s",
+                event.method, event.target, event.http_version, exchange.user,
                 exchange.response.status, len(exchange.response.body),
                 (time.monotonic() - started) * 1000,
                 f" ({exchange.note})" if exchange.note else "",

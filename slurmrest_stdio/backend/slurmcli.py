@@ -110,6 +110,13 @@ class SlurmCli:
             except OSError:
                 self._version_proc = None
 
+    def close(self) -> None:
+        """Reap a version query that nobody waited for."""
+        proc, self._version_proc = self._version_proc, None
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+
     def version(self) -> SlurmVersion:
         if self._version is not None:
             return self._version
@@ -165,7 +172,8 @@ def _errtab() -> list[tuple[str, int]]:
     return sorted(rows, key=lambda r: -len(r[0]))
 
 
-_PREFIX = re.compile(r"^(?:\w+: )?(?:error: |fatal: )?")
+# "scontrol: error: ", "slurm_load_jobs error: ", "error: "
+_PREFIX = re.compile(r"^(?:[\w.-]+:? )?(?:error|fatal): ")
 
 
 def slurm_error(stderr: bytes, source: str, *, default: str = "") -> SlurmError:

@@ -1,0 +1,85 @@
+"""Test doubles at interfaces the project owns: a Backend and a byte Stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from slurmrest_stdio.api import load_plugins
+from slurmrest_stdio.app import App
+from slurmrest_stdio.auth.base import Identity, Peer, PeerKind
+from slurmrest_stdio.auth.local import LocalAuth
+from slurmrest_stdio.backend.base import ControllerPing, SlurmVersion
+from slurmrest_stdio.config import OPENAPI_PLUGINS, Limits
+from slurmrest_stdio.errors import SlurmCommandError
+from slurmrest_stdio.serve import converse
+
+VERSION = SlurmVersion(22, 5, 8, "22.05.8")
+OWN_PIPE = Peer(PeerKind.FIFO, 1001, "alice", owner_uid=1001, mode=0o10600, description="pipe")
+
+
+@dataclass
+class FakeBackend:
+    pings: list[ControllerPing] = field(
+        default_factory=lambda: [ControllerPing("ctl", "UP", 0, "primary")]
+    )
+    fail: SlurmCommandError | None = None
+    crash: Exception | None = None
+    calls: list[tuple[str, Identity]] = field(default_factory=list)
+
+    def version(self) -> SlurmVersion:
+        return VERSION
+
+    def ping(self, who: Identity) -> list[ControllerPing]:
+        self.calls.append(("ping", who))
+        if self.crash is not None:
+            raise self.crash
+        if self.fail is not None:
+            raise self.fail
+        return self.pings
+
+
+def make_app(backend: FakeBackend | None = None, peer: Peer = OWN_PIPE) -> App:
+    return App(
+        peer=peer,
+        auth_chain=[LocalAuth()],
+        backend=backend or FakeBackend(),
+        plugins=load_plugins(OPENAPI_PLUGINS),
+    )
+
+
+class ScriptedStream:
+    """Hands out the given chunks one read at a time, then EOF (or a timeout)."""
+
+    def __init__(self, chunks: Iterable[bytes], *, end: str = "eof") -> None:
+        self.chunks = list(chunks)
+        self.end = end
+        self.out = bytearray()
+        self.closed = False
+
+    def read(self, timeout: float | None) -> bytes | None:
+        if self.chunks:
+            return self.chunks.pop(0)
+        return b"" if self.end == "eof" else None
+
+    def write(self, data: bytes) -> None:
+        self.out += data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def talk(
+    data: bytes,
+    *,
+    bytewise: bool = False,
+    backend: FakeBackend | None = None,
+    peer: Peer = OWN_PIPE,
+    limits: Limits | None = None,
+    end: str = "eof",
+) -> tuple[int, bytes]:
+    """Run a whole conversation through the real loop, protocol and app."""
+    chunks = [data[i:i + 1] for i in range(len(data))] if bytewise else [data]
+    stream = ScriptedStream([c for c in chunks if c], end=end)
+    code = converse(make_app(backend, peer), stream, limits or Limits(), timed=True)
+    return code, bytes(stream.out)

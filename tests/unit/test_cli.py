@@ -1,0 +1,104 @@
+"""The click layer: options and environment become a Config; run() is patched out."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from click.testing import CliRunner
+
+from slurmrest_stdio import cli, serve
+from slurmrest_stdio.config import Config
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> list[Config]:
+    seen: list[Config] = []
+
+    def fake_run(config: Config) -> int:
+        seen.append(config)
+        return 0
+
+    monkeypatch.setattr(serve, "run", fake_run)
+    for var in ("SLURMRESTD_AUTH_TYPES", "SLURMRESTD_OPENAPI_PLUGINS", "SLURMRESTD_DEBUG",
+                "SLURMRESTD_SECURITY", "SLURM_CONF", "SLURMRESTD_DEBUG_STDERR"):
+        monkeypatch.delenv(var, raising=False)
+    return seen
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli.main, list(args), env=env)
+
+
+def test_defaults(captured: list[Config]) -> None:
+    result = invoke()
+    assert result.exit_code == 0, result.output
+    (config,) = captured
+    assert config.auth_types == ("rest_auth/local",)
+    assert config.openapi_plugins == ("openapi/v0.0.38",)
+    assert config.log_level == logging.INFO and config.log_stderr_level is None
+    assert config.limits.max_body_bytes == 50 * 1024 * 1024
+    assert config.notices == ()
+
+
+def test_slurmrestd_environment(captured: list[Config]) -> None:
+    result = invoke(env={"SLURMRESTD_AUTH_TYPES": "local", "SLURM_CONF": "/x/slurm.conf",
+                         "SLURMRESTD_DEBUG": "5", "SLURMRESTD_SECURITY": "disable_user_check",
+                         "SLURMRESTD_OPENAPI_PLUGINS": "openapi/v0.0.38"})
+    assert result.exit_code == 0, result.output
+    (config,) = captured
+    assert config.auth_types == ("rest_auth/local",)
+    assert config.slurm_conf == "/x/slurm.conf"
+    assert config.log_level == logging.DEBUG
+    assert config.security == frozenset({"disable_user_check"})
+
+
+def test_options_override_and_verbosity(captured: list[Config]) -> None:
+    result = invoke("-a", "rest_auth/local", "-f", "/y.conf", "-v", "-v", "--idle-timeout", "5",
+                    "--max-body-bytes", "100", env={"SLURM_CONF": "/x"})
+    assert result.exit_code == 0, result.output
+    (config,) = captured
+    assert config.slurm_conf == "/y.conf" and config.log_level == logging.DEBUG
+    assert config.limits.idle_timeout == 5 and config.limits.max_body_bytes == 100
+
+
+def test_ignored_options_become_notices(captured: list[Config]) -> None:
+    result = invoke("-t", "8", "--max-connections", "10", "localhost:6820", "unix:/run/x")
+    assert result.exit_code == 0, result.output
+    notices = " ".join(captured[0].notices)
+    assert "localhost:6820 unix:/run/x ignored" in notices
+    assert "-t ignored" in notices and "--max-connections ignored" in notices
+
+
+def test_listings(captured: list[Config]) -> None:
+    assert invoke("-a", "list").output == "rest_auth/local\n"
+    assert invoke("-s", "list").output == "openapi/v0.0.38\n"
+    assert invoke("-V").output.startswith("slurmrest-stdio ")
+    spec = json.loads(invoke("--generate-openapi-spec").output)
+    assert spec["openapi"].startswith("3.0") and "/slurm/v0.0.38/ping" in spec["paths"]
+    assert captured == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-a", "rest_auth/nope"], ["-s", "openapi/v9"], ["--bogus"], ["-u", "no-such-user-x"],
+     ["-g", "no-such-group-x"], ["--idle-timeout", "-1"]],
+)
+def test_usage_errors_exit_2(captured: list[Config], args: list[str]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert captured == []
+
+
+def test_debug_level_names(captured: list[Config]) -> None:
+    assert invoke(env={"SLURMRESTD_DEBUG": "debug"}).exit_code == 0
+    assert invoke(env={"SLURMRESTD_DEBUG": "loud"}).exit_code == 2
+    assert invoke(env={"SLURMRESTD_DEBUG_STDERR": "error"}).exit_code == 0
+    assert captured[0].log_level == logging.DEBUG
+    assert captured[1].log_stderr_level == logging.ERROR
+
+
+def test_user_and_group_resolve(captured: list[Config]) -> None:
+    assert invoke("-u", "root", "-g", "root").exit_code == 0
+    assert (captured[0].uid, captured[0].gid) == (0, 0)
