@@ -71,6 +71,7 @@ class SlurmCli:
         Raises:
             SlurmCommandError: it could not be started or ran out of time.
         """
+        self._check_conf()
         self._start_version()  # overlaps `scontrol --version` with the real work
         try:
             proc = subprocess.run(
@@ -96,6 +97,17 @@ class SlurmCli:
             ) from exc
         return Outcome(proc.returncode, proc.stdout, proc.stderr)
 
+    def _check_conf(self) -> None:
+        """Fail at once when the slurm.conf we were told to use does not exist: every Slurm
+        command would otherwise retry it for 60 seconds. (Without -f/SLURM_CONF nothing is
+        checked: a configless client has no slurm.conf file at all.)"""
+        path = self.config.slurm_conf
+        if path and not os.path.exists(path):
+            raise SlurmCommandError(
+                [SlurmError("Unspecified error", -1, f"slurm.conf {path} does not exist",
+                            "slurm_conf")]
+            )
+
     # -- version --------------------------------------------------------------------------
     def _start_version(self) -> None:
         if self._version is None and self._version_proc is None:
@@ -120,6 +132,7 @@ class SlurmCli:
     def version(self) -> SlurmVersion:
         if self._version is not None:
             return self._version
+        self._check_conf()
         self._start_version()
         proc, self._version_proc = self._version_proc, None
         text = ""

@@ -74,3 +74,12 @@ def test_run_passes_stdin_and_argv_verbatim() -> None:
 )
 def test_version_parse(text: str, version: SlurmVersion) -> None:
     assert SlurmVersion.parse(text) == version
+
+
+def test_missing_explicit_slurm_conf_fails_at_once() -> None:
+    cli = SlurmCli(Config(slurm_conf="/nonexistent/slurm.conf"), environ={})
+    with pytest.raises(SlurmCommandError) as info:
+        cli.run(["true"], ALICE)
+    assert "slurm.conf /nonexistent/slurm.conf does not exist" in str(info.value)
+    with pytest.raises(SlurmCommandError):
+        cli.version()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Stop the lab started by setup.sh, ONLY by the PIDs recorded in ./pids/.
-# A PID is signalled only if /proc/<pid>/comm still matches the daemon name
-# (guards against PID reuse).  Order: slurmd(s), slurmctld, slurmdbd, mariadbd, munged.
-# Job steps (slurmstepd) of still-running jobs are not touched.
+# Stop the test cluster that setup.sh started, and nothing else: only the PIDs recorded in
+# $SLURM_LAB_STATE/pids (default /var/lib/slurm-lab), and only while /proc/<pid>/comm still
+# names the expected daemon (a reused PID is left alone). Order: slurmd, slurmctld,
+# slurmdbd, mariadbd, munged. Steps of jobs still running are not touched.
 set -uo pipefail
 LAB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PIDS="${SLURM_LAB_STATE:-/var/lib/slurm-lab}/pids"

@@ -1,0 +1,84 @@
+"""GET /slurm/v0.0.38/ping through the real program against the real lab cluster."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import TEST_USER, parse_responses, request, run_pipe, user
+
+pytestmark = pytest.mark.usefixtures("cluster", "test_user")
+
+PING = request("GET", "/slurm/v0.0.38/ping")
+
+
+def as_test_user(*argv: str, env: dict[str, str] | None = None) -> str:
+    u = user(TEST_USER)
+    out = subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=60,
+                         user=u.uid, group=u.gid, extra_groups=[], env=env, cwd="/")
+    return out.stdout
+
+
+def test_ping_reports_what_scontrol_sees() -> None:
+    run = run_pipe(PING)
+    assert run.returncode == 0, run.stderr
+    (resp,) = parse_responses(run.stdout)
+    assert resp.status == 200 and resp.content_type == "application/json"
+    body = json.loads(resp.body)
+    expected = [
+        {"hostname": m[2], "ping": m[3], "status": 0 if m[3] == "UP" else -1, "mode": m[1]}
+        for m in re.finditer(r"Slurmctld\((\S+)\) at (\S+) is (UP|DOWN)",
+                             as_test_user("scontrol", "ping"))
+    ]
+    assert body["pings"] == expected and expected
+    release = as_test_user("scontrol", "--version").split()[-1]
+    assert body["meta"]["Slurm"]["release"] == release
+    major, minor, micro = (int(x) for x in release.split("-")[0].split("."))
+    assert body["meta"]["Slurm"]["version"] == {"major": major, "micro": micro, "minor": minor}
+    assert body["errors"] == []
+    assert f"user={TEST_USER} status=200" in run.stderr.decode()
+
+
+def test_head_ping_has_the_get_headers_and_no_body() -> None:
+    run = run_pipe(request("HEAD", "/slurm/v0.0.38/ping") + PING)
+    head, get = parse_responses(run.stdout, head=1)
+    assert head.status == get.status == 200
+    assert head.body == b"" and int(head.header("content-length") or 0) == len(get.body)
+
+
+@pytest.fixture
+def unreachable_conf() -> Iterator[Path]:
+    """A copy of slurm.conf whose controller port nothing listens on (readable by all:
+    pytest's own tmp_path is private to root)."""
+    text = Path("/etc/slurm/slurm.conf").read_text()
+    with tempfile.TemporaryDirectory(prefix="slurmrest-test-") as tmp:
+        Path(tmp).chmod(0o755)
+        conf = Path(tmp) / "slurm.conf"
+        conf.write_text(re.sub(r"(?m)^SlurmctldPort=\d+", "SlurmctldPort=6899", text))
+        conf.chmod(0o644)
+        yield conf
+
+
+def test_unreachable_controller_is_slurmrestds_500_envelope(unreachable_conf: Path) -> None:
+    run = run_pipe(PING, args=["-f", str(unreachable_conf)])
+    (resp,) = parse_responses(run.stdout)
+    assert resp.status == 500 and resp.content_type == "application/json"
+    body = json.loads(resp.body)
+    assert "pings" not in body
+    assert body["errors"] == [{"description": "slurmctld config is unable to load",
+                               "error_number": -1, "error": "Unspecified error",
+                               "source": "slurm_load_ctl_conf"}]
+
+
+def test_missing_slurm_conf_fails_fast_with_a_complete_response() -> None:
+    run = run_pipe(PING, args=["-f", "/nonexistent/slurm.conf"], timeout=20)
+    (resp,) = parse_responses(run.stdout)
+    assert resp.status == 500 and b"/nonexistent/slurm.conf does not exist" in resp.body
+    assert run.returncode == 0
+
