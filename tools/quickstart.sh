@@ -22,6 +22,7 @@ if [ -z "$user" ] || [ "$user" = root ] || ! id "$user" >/dev/null 2>&1; then
   echo "Set QUICKSTART_USER to an existing unprivileged Slurm user." >&2; exit 1
 fi
 bash tools/install.sh
+export PATH="${SLURMREST_STDIO_BIN:-/usr/local/bin}:$PATH"
 
 # Each request runs as $user, whose own shell pipe is the connection (local auth).
 ask() {
@@ -33,5 +34,5 @@ ask() {
 ask 'GET /slurm/v0.0.38/ping HTTP/1.1\r\n\r\n'
 ask 'GET /slurm/v0.0.38/ping HTTP/1.1\r\nAccept: application/x-yaml\r\n\r\n'
 ask 'GET /slurm/v0.0.38/ping HTTP/1.1\r\n\r\nGET /no/such/path HTTP/1.1\r\n\r\n'
-ask 'GET /openapi/v3 HTTP/1.1\r\nConnection: close\r\n\r\n' | head -c 400
+ask 'HEAD /openapi/v3 HTTP/1.1\r\n\r\n'
 printf '\n\nslurmrest-stdio answered as %s. Next: README.rst (deployment with xinetd or systemd).\n' "$user"
