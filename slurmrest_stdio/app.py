@@ -91,11 +91,12 @@ class App:
             return Exchange(text_response(500, "Internal error"), user, "internal error")
 
     def _dispatch(self, request: Request, identity: Identity) -> Response:
+        # slurmrestd's order of checks: path, method, Accept, then the body
         target = parse_target(request.target)
-        if request.body and request.method != "POST":
-            raise errors.BadRequest(BODY_NOT_ALLOWED)
         route, params = self.router.match(request.method, target.segments)
         media = codec.negotiate(request.header("accept"))
+        if request.body and request.method != "POST":
+            raise errors.BadRequest(BODY_NOT_ALLOWED)
         op: Operation = route.handler
         ctx = Context(
             request=request, params=params, query_string=target.query, identity=identity,

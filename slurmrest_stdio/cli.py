@@ -3,9 +3,9 @@
 Kept thin on purpose: parse, validate, build a :class:`~slurmrest_stdio.config.Config`,
 call :func:`slurmrest_stdio.serve.run`, exit with its status. Usage errors exit 2.
 
-The listing modes (``-a list``, ``-s list``, ``-V``, ``--generate-openapi-spec``) write to
-stdout and exit; in serving mode stdout is the client's connection and nothing else is
-written to it.
+``main`` is the console script; ``command`` is the click command it runs. The listing
+modes (``-a list``, ``-s list``, ``-V``, ``--generate-openapi-spec``) write to stdout and
+exit; in serving mode stdout is the client's connection and nothing else is written to it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from slurmrest_stdio.config import (
     MAX_HEADER_BYTES,
     OPENAPI_PLUGINS,
     READ_TIMEOUT,
+    WRITE_TIMEOUT,
     Config,
     Limits,
 )
@@ -92,7 +93,7 @@ def _choose(requested: tuple[str, ...], available: tuple[str, ...], prefix: str,
     return tuple(chosen)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("slurmrest-stdio", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("listen", nargs=-1, metavar="[LISTEN]...")
 @click.option("-a", "auth_types", envvar="SLURMRESTD_AUTH_TYPES", metavar="PLUGINS",
               help="Authentication plugins in order, comma separated, or 'list'.")
@@ -122,16 +123,21 @@ def _choose(requested: tuple[str, ...], available: tuple[str, ...], prefix: str,
 @click.option("--read-timeout", type=click.FloatRange(0), default=READ_TIMEOUT,
               envvar="SLURMREST_STDIO_READ_TIMEOUT", show_default=True,
               help="Seconds of silence allowed inside a request (0: forever); then 408.")
+@click.option("--write-timeout", type=click.FloatRange(0), default=WRITE_TIMEOUT,
+              envvar="SLURMREST_STDIO_WRITE_TIMEOUT", show_default=True,
+              help="Seconds a client may refuse our output (0: forever); then exit 5.")
 @click.option("--command-timeout", type=click.FloatRange(0.1), default=COMMAND_TIMEOUT,
               envvar="SLURMREST_STDIO_COMMAND_TIMEOUT", show_default=True,
               help="Seconds any one Slurm command may run.")
 @click.version_option(__version__, "--version", prog_name="slurmrest-stdio")
-def main(
+@click.pass_context
+def command(
+    ctx: click.Context,
     listen: tuple[str, ...], auth_types: str | None, slurm_conf: str | None,
     group: str | None, user: str | None, openapi_plugins: str | None,
     threads: int | None, max_connections: int | None, verbose: int, show_version: bool,
     generate_openapi_spec: bool, max_header_bytes: int, max_body_bytes: int,
-    idle_timeout: float, read_timeout: float, command_timeout: float,
+    idle_timeout: float, read_timeout: float, write_timeout: float, command_timeout: float,
 ) -> None:
     """Serve Slurm's REST API (slurmrestd-compatible) on one connection: HTTP/1.1 on
     standard input and output, as started by xinetd, a systemd socket unit (Accept=yes)
@@ -167,8 +173,11 @@ def main(
             if stderr_env else None
         ),
         security=frozenset(_split(os.environ.get("SLURMRESTD_SECURITY"))),
-        limits=Limits(max_header_bytes, max_body_bytes, idle_timeout, read_timeout,
-                      command_timeout),
+        limits=Limits(
+            max_header_bytes=max_header_bytes, max_body_bytes=max_body_bytes,
+            idle_timeout=idle_timeout, read_timeout=read_timeout, write_timeout=write_timeout,
+            command_timeout=command_timeout,
+        ),
         notices=tuple(notices),
     )
     if generate_openapi_spec:
@@ -180,5 +189,31 @@ def main(
         return
     from slurmrest_stdio import serve
 
-    sys.exit(serve.run(config))
+    ctx.exit(serve.run(config))
+
+
+def main() -> None:
+    """The console script: run :func:`command`; keep usage errors out of a connection.
+
+    Under xinetd, stderr is the client's socket, so a usage error is logged (syslog)
+    instead of printed there.
+    """
+    try:
+        code = command.main(standalone_mode=False)
+    except click.ClickException as exc:
+        _report(exc)
+        code = exc.exit_code
+    except click.Abort:
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report(exc: click.ClickException) -> None:
+    from slurmrest_stdio.io import logsetup
+
+    if not logsetup.stderr_is_connection(0, 1):
+        exc.show()
+        return
+    logsetup.setup(logging.ERROR, None, 0, 1)
+    logging.getLogger(logsetup.LOGGER).error("usage error: %s", exc.format_message())
 

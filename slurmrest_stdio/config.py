@@ -25,6 +25,10 @@ IDLE_TIMEOUT = 60.0
 #: Seconds of silence allowed while a request is incomplete (slow or stuck uploads).
 READ_TIMEOUT = 30.0
 
+#: Seconds a client may refuse to take our output before we give up on it (a client that
+#: stops reading would otherwise hold the process forever, blocked in write()).
+WRITE_TIMEOUT = 30.0
+
 #: Seconds any one Slurm command may take. Slurm's own RPC timeout (MessageTimeout) is 10 s
 #: by default and commands retry a missing slurm.conf for up to 60 s; 60 s bounds every case.
 COMMAND_TIMEOUT = 60.0
@@ -39,6 +43,7 @@ class Limits:
     max_body_bytes: int = MAX_BODY_BYTES
     idle_timeout: float = IDLE_TIMEOUT
     read_timeout: float = READ_TIMEOUT
+    write_timeout: float = WRITE_TIMEOUT
     command_timeout: float = COMMAND_TIMEOUT
 
 

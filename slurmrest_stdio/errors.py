@@ -87,6 +87,12 @@ class HeaderFieldsTooLarge(HTTPError):
     default_message = "Request header block too large"
 
 
+class HTTPVersionNotSupported(HTTPError):
+    status = 505
+    fatal = True
+    default_message = "Only HTTP/1.0 and HTTP/1.1 are supported"
+
+
 class ProtocolViolation(BadRequest):
     """The bytes are not HTTP/1.1 we can parse: answer 400 (or h11's hint) and close."""
 

@@ -13,6 +13,7 @@ only while h11 still allows one, and then closes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import h11
@@ -31,7 +32,7 @@ REASONS = {
     417: "Expectation Failed", 422: "Unprocessable Content",
     431: "Request Header Fields Too Large", 500: "Internal Server Error",
     501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
-    504: "Gateway Timeout",
+    504: "Gateway Timeout", 505: "HTTP Version Not Supported",
 }
 
 
@@ -102,6 +103,11 @@ class ServerProtocol:
         if not data:
             self._eof = True
         elif self._conn.their_state is h11.IDLE:
+            if not self._shadow:
+                # RFC 9112 2.2: ignore empty lines before a request line
+                data = data.lstrip(b"\r\n")
+                if not data:
+                    return
             self._shadow += data
         self._conn.receive_data(data)
 
@@ -150,19 +156,26 @@ class ServerProtocol:
             return False
         raw = bytes(self._shadow)
         cut = raw.find(b"\n") + 1
+        self._restart(raw[:cut] + b"Host: localhost\r\n" + raw[cut:])
+        self._shadow.clear()
+        return True
+
+    def _restart(self, pending: bytes) -> None:
+        """A fresh h11 connection holding ``pending``: only ever at a request boundary,
+        where it is in the same state as the old one."""
         self._conn = h11.Connection(
             h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes
         )
-        self._conn.receive_data(raw[:cut] + b"Host: localhost\r\n" + raw[cut:])
-        self._shadow.clear()
+        self._conn.receive_data(pending)
         if self._eof:
             self._conn.receive_data(b"")
-        return True
 
     def _start(self, event: h11.Request) -> None:
         self._shadow.clear()
         self._head = event
         self._body = bytearray()
+        if event.http_version not in (b"1.0", b"1.1"):
+            raise errors.HTTPVersionNotSupported()
         method = event.method.decode("ascii")
         # h11 bounds only a block still arriving; one that arrived whole is measured here
         size = len(event.method) + len(event.target) + sum(
@@ -175,7 +188,11 @@ class ServerProtocol:
         if expect is not None and expect.lower() != b"100-continue":
             raise errors.ExpectationFailed()
         length = headers.get(b"content-length")
-        if method in BODY_METHODS and length is None and b"transfer-encoding" not in headers:
+        chunked = b"transfer-encoding" in headers
+        if length is not None and chunked:
+            # the classic request-smuggling shape: RFC 9112 6.1 says answer and close
+            raise errors.ProtocolViolation("Content-Length and Transfer-Encoding together")
+        if method in BODY_METHODS and length is None and not chunked:
             raise errors.LengthRequired()
         if length is not None and int(length) > self.limits.max_body_bytes:
             raise errors.PayloadTooLarge(self._too_large_message())
@@ -199,7 +216,8 @@ class ServerProtocol:
         status = exc.error_status_hint
         if status == 431:
             return errors.HeaderFieldsTooLarge()
-        message = str(exc) or "Malformed HTTP request"
+        # h11 quotes the offending bytes as a Python repr: keep the words only
+        message = re.sub(r":? *bytearray\(.*\)$", "", str(exc)) or "Malformed HTTP request"
         if (self._eof and self._conn.their_state is not h11.IDLE) or "unexpectedly" in message:
             message = f"Request truncated by end of input ({message})"
         return errors.ProtocolViolation(message, status=status)
@@ -257,7 +275,11 @@ class ServerProtocol:
             and self._conn.their_state is h11.DONE
         ):
             self._conn.start_next_cycle()
-            self._shadow = bytearray(self._conn.trailing_data[0])
+            pending = self._conn.trailing_data[0]
+            if pending[:1] in (b"\r", b"\n"):  # a stray CRLF after a body
+                pending = pending.lstrip(b"\r\n")
+                self._restart(pending)
+            self._shadow = bytearray(pending)
         return out
 
     def send_error(self, err: errors.HTTPError) -> bytes:

@@ -1,9 +1,12 @@
 """Routes: a table of (method, path template, handler), and URL path normalisation.
 
-Owns how a request target becomes a route and its path parameters: absolute URIs,
-``%xx`` escapes, empty segments (``//``, a trailing ``/``) and ``.`` are resolved the way
-slurmrestd resolves them; ``..`` and characters outside RFC 3986 are a 400. An unknown
-path is 404 and a known path with the wrong method 405, both raised as HTTPError.
+Owns how a request target becomes a route and its path parameters. As in slurmrestd, a
+path segment may hold only RFC 3986 unreserved characters and ``%xx`` escapes (``%00`` and
+``%FF`` excepted); anything else, and ``..``, is 400 ``Unable to parse URL path.``. Empty
+segments (``//``, a trailing ``/``) are dropped and an absolute URI is reduced to its path.
+Escapes are decoded per segment, so ``%2F`` never splits one. ``.`` segments are resolved
+(slurmrestd 22.05 gets most of them wrong: a deliberate difference). An unknown path is
+404 and a known path with the wrong method 405, both raised as HTTPError.
 
 Knows nothing of authentication, bodies or Slurm; handlers are opaque values here.
 """
@@ -13,14 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from slurmrest_stdio import errors
 
-#: characters allowed unescaped in a path segment: RFC 3986 unreserved + sub-delims + ':@'
+#: characters allowed in a path segment: RFC 3986 unreserved, and "%" for escapes
 _SEGMENT_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%"
 )
+#: escapes slurmrestd refuses outright
+_BAD_ESCAPES = ("%00", "%ff", "%FF", "%fF", "%Ff")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -70,10 +75,16 @@ def parse_target(target: str) -> Target:
             continue
         if not _SEGMENT_CHARS.issuperset(raw) or not _valid_escapes(raw):
             raise errors.BadRequest("Unable to parse URL path.")
-        seg = unquote(raw, errors="strict") if "%" in raw else raw
+        if "%" in raw:
+            if any(bad in raw for bad in _BAD_ESCAPES):
+                raise errors.BadRequest("Unable to parse URL path.")
+            # bytes that are not UTF-8 survive as surrogates: they match no route (404)
+            seg = unquote_to_bytes(raw).decode("utf-8", "surrogateescape")
+        else:
+            seg = raw
         if seg == ".":
             continue
-        if seg == ".." or "/" in seg or "\x00" in seg:
+        if seg == "..":
             raise errors.BadRequest("Unable to parse URL path.")
         segments.append(seg)
     return Target(tuple(segments), query)

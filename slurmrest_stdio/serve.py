@@ -11,6 +11,7 @@ import enum
 import logging
 import os
 import select
+import signal
 import time
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,13 +40,27 @@ class ExitCode(enum.IntEnum):
     CONNECTION = 5
 
 
-class Connection:
-    """Blocking reads with a timeout, complete writes, and a polite close for sockets."""
+class WriteTimeout(TimeoutError):
+    """The client stopped taking our output."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+
+def _alarm(signum: int, frame: object) -> None:
+    raise WriteTimeout("the client stopped reading")
+
+
+class Connection:
+    """Blocking reads with a timeout, complete writes with a timeout, and a polite close
+    for sockets."""
+
+    def __init__(self, endpoint: Endpoint, write_timeout: float = 0.0) -> None:
         self.endpoint = endpoint
         self._poll = select.poll()
         self._poll.register(endpoint.in_fd, select.POLLIN | select.POLLPRI)
+        # a blocked write() is interrupted by SIGALRM; the fd stays blocking, so nothing
+        # changes for other holders of the same open file (a shell, a super-server)
+        self._write_timeout = 0.0 if endpoint.is_tty else write_timeout
+        if self._write_timeout:
+            signal.signal(signal.SIGALRM, _alarm)
 
     def read(self, timeout: float | None) -> bytes | None:
         """Up to READ_CHUNK bytes; b"" at EOF; None when ``timeout`` seconds pass first."""
@@ -57,9 +72,21 @@ class Connection:
             return b""
 
     def write(self, data: bytes) -> None:
+        """Write all of ``data``.
+
+        Raises:
+            WriteTimeout: no progress for the write timeout (the client stopped reading).
+            OSError: the connection failed (EPIPE, ECONNRESET).
+        """
         view = memoryview(data)
         while view:
-            written = os.write(self.endpoint.out_fd, view)
+            if self._write_timeout:
+                signal.setitimer(signal.ITIMER_REAL, self._write_timeout)
+            try:
+                written = os.write(self.endpoint.out_fd, view[:READ_CHUNK])
+            finally:
+                if self._write_timeout:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
             view = view[written:]
 
     def close(self) -> None:
@@ -100,7 +127,7 @@ def run(config: Config) -> int:
     logsetup.setup(config.log_level, config.log_stderr_level, endpoint.in_fd, endpoint.out_fd)
     for notice in config.notices:
         log.warning("%s", notice)
-    return serve(config, endpoint, Connection(endpoint))
+    return serve(config, endpoint, Connection(endpoint, config.limits.write_timeout))
 
 
 class Stream(Protocol):

@@ -28,7 +28,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[Config]:
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli.main, list(args), env=env)
+    return CliRunner().invoke(cli.command, list(args), env=env)
 
 
 def test_defaults(captured: list[Config]) -> None:
@@ -102,3 +102,20 @@ def test_debug_level_names(captured: list[Config]) -> None:
 def test_user_and_group_resolve(captured: list[Config]) -> None:
     assert invoke("-u", "root", "-g", "root").exit_code == 0
     assert (captured[0].uid, captured[0].gid) == (0, 0)
+
+
+def test_exit_status_of_run_is_the_process_exit_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serve, "run", lambda config: 3)
+    monkeypatch.setattr("sys.argv", ["slurmrest-stdio"])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 3
+
+
+def test_usage_error_from_main_exits_2(monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.argv", ["slurmrest-stdio", "--bogus"])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 2
+    assert "No such option" in capsys.readouterr().err

@@ -79,6 +79,10 @@ def test_chunked_body_is_decoded(bytewise: bool) -> None:
         (b"GET /x HTTP/1.1\r\nHo\x00st: h\r\n\r\n", 400),
         (b"GET /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
         (b"GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"POST /x HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"0\r\n\r\n", 400),
+        (b"GET /x HTTP/2.0\r\nHost: h\r\n\r\n", 505),
+        (b"GET /x HTTP/9.9\r\nHost: h\r\n\r\n", 505),
     ],
 )
 @BOTH
@@ -194,3 +198,18 @@ def test_any_input_gets_complete_responses_never_an_exception(data: bytes) -> No
         assert code in (ExitCode.OK, ExitCode.PROTOCOL)
         if code == ExitCode.PROTOCOL:
             assert responses and responses[-1].status >= 400
+
+
+@BOTH
+def test_empty_lines_before_a_request_are_ignored(bytewise: bool) -> None:
+    data = (b"\r\n\r\n" + request("POST", "/a", body=b"xy") + b"\r\n" + request("GET", "/b")
+            + b"\n")
+    events = feed(ServerProtocol(), data, bytewise)
+    assert [e.target for e in events if isinstance(e, Request)] == ["/a", "/b"]
+    assert events[-1] is CLOSED
+
+
+def test_error_messages_carry_no_python_reprs() -> None:
+    with pytest.raises(errors.HTTPError) as info:
+        feed(ServerProtocol(), b"INVALID\r\n\r\n", False)
+    assert "bytearray" not in str(info.value) and str(info.value)

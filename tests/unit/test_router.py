@@ -17,6 +17,9 @@ from slurmrest_stdio.router import Router, parse_target
         ("http://localhost:6820/slurm/v0.0.38/ping?a=1", ("slurm", "v0.0.38", "ping"), "a=1"),
         ("http://localhost", (), ""),
         ("/jobs?update_time=1%2F2", ("jobs",), "update_time=1%2F2"),
+        ("/slurm/v0.0.38/ping%2F", ("slurm", "v0.0.38", "ping/"), ""),
+        ("/a/%80b", ("a", "\udc80b"), ""),
+        ("/a/%C3%A9", ("a", "\u00e9"), ""),
         ("/", (), ""),
     ],
 )
@@ -26,7 +29,10 @@ def test_parse_target_normalises(target: str, segments: tuple[str, ...], query: 
 
 
 @pytest.mark.parametrize(
-    "target", ["/a/../b", "/a/%2e%2e/b", "/a b", "/a/%zz", "/a/%4", "/a/%2F", "/a/%00", "*"]
+    "target",
+    ["/a/../b", "/a/%2e%2e/b", "/a b", "/a/%zz", "/a/%4", "/a/%00", "/a/%FF", "/a/%ff", "*",
+     "/p!ng", "/p$ng", "/p&ng", "/p'ng", "/p(ng", "/p)ng", "/p*ng", "/p+ng", "/p,ng", "/p;ng",
+     "/p=ng", "/p:ng", "/p@ng"],
 )
 def test_parse_target_rejects(target: str) -> None:
     with pytest.raises(errors.BadRequest):
