@@ -1,0 +1,120 @@
+"""Every deliberate difference between slurmrest-stdio and Debian's slurmrestd 22.05.
+
+This is the ONE list. A conformance test that meets one of these does not compare that
+aspect; it asserts our documented behaviour instead and names the entry with :func:`ref`
+(an unknown name fails at import time, and ``test_differences.py`` checks that every
+entry is still exercised by some test, so the list cannot silently go stale).
+
+Entries marked "(found by the conformance harness)" are not yet described in
+``docs/slurmrestd-behaviour.md``.
+"""
+
+from __future__ import annotations
+
+DIFFERENCES: dict[str, str] = {
+    # -- the HTTP layer ---------------------------------------------------------------------
+    "reason_phrases": (
+        "slurmrestd writes non-standard upper-case reason phrases ('404 NOT FOUND', "
+        "'405 NOT ALLOWED'); we write the standard ones. Clients read the status code, so "
+        "only the code is compared."
+    ),
+    "stray_connection_close": (
+        "After a response to HTTP/1.0 or 'Connection: close', slurmrestd writes a stray "
+        "'Connection: Close\\r\\n' line after the body (outside any response). We send "
+        "well-formed output only, with 'Connection: close' as a real header."
+    ),
+    "malformed_error_responses": (
+        "Errors from slurmrestd's HTTP layer (such as its parse failure of a request "
+        "pipelined behind an error) are a status line and 'Connection: Close' with no blank "
+        "line and no body; ours are complete responses (status, headers, blank line, body)."
+    ),
+    "response_http_version": (
+        "(found by the conformance harness) slurmrestd echoes 'HTTP/1.0' in the status "
+        "line of its answer to an HTTP/1.0 request; we (h11) answer 'HTTP/1.1', as RFC 9110 "
+        "section 2.5 says a server should (highest version it supports, same major). Not "
+        "compared."
+    ),
+    "extra_headers": (
+        "Only Content-Type (its media type) and the body length are compared. slurmrestd "
+        "sends 'Connection: Close' on every error response; we send 'Allow' on 405 "
+        "(RFC 9110 requires it) and 'Connection: close' only when we do close."
+    ),
+    "errors_keep_alive": (
+        "(found by the conformance harness) After an error response (401, 404, 405, 415, "
+        "400 body-on-GET) slurmrestd announces 'Connection: Close'; a request pipelined "
+        "behind it then gets a broken '400 BAD REQUEST' (see malformed_error_responses) and "
+        "slurmrestd exits 1. We keep the connection open after these "
+        "(non-fatal) errors and answer the next request normally."
+    ),
+    "close_then_more_input": (
+        "A request with 'Connection: close' (or HTTP/1.0, even with 'Connection: "
+        "keep-alive') followed by more input in the same stream: slurmrestd 22.05 crashes "
+        "(SIGSEGV) and writes nothing. We answer the first request and close cleanly."
+    ),
+    "length_required": (
+        "A POST, PUT or PATCH without Content-Length (and not chunked) is 411 for us, "
+        "decided by the protocol layer before routing (slurmrestd ignores a POST body sent "
+        "without a length and parses it as the next request). slurmrestd routes it like any "
+        "request: 405 for a path without that method (it has no PUT/PATCH routes at all), "
+        "404 for an unknown path. (The PUT/PATCH and the 404/405 part were found by the "
+        "conformance harness.)"
+    ),
+    # -- content negotiation ----------------------------------------------------------------
+    "yaml_tags": (
+        "slurmrestd's YAML is YAML 1.1 with a '%YAML 1.1' directive and explicit tags "
+        "('!!str', '!!int', '!!map'); ours is plain YAML 1.2 from ruamel.yaml. YAML bodies "
+        "are compared as parsed data."
+    ),
+    "qvalue_handling": (
+        "slurmrestd 22.05 sorts Accept entries with a broken comparator: when more than one "
+        "acceptable type is offered (with or without q-values) its choice varies from run "
+        "to run, and 'q=0' is ignored ('application/json;q=0' gives JSON). We honour "
+        "q-values (highest first, ties in header order, q=0 excludes: 415 when nothing is "
+        "left). Where slurmrestd's answer is not fixed, only ours is asserted."
+    ),
+    "application_wildcard": (
+        "'Accept: application/*' is JSON for us; slurmrestd 22.05 matches no type and "
+        "answers 415."
+    ),
+    "application_yaml": (
+        "(found by the conformance harness) 'Accept: application/yaml' (RFC 9512) is YAML "
+        "for us, as in slurmrestd 23.02+; slurmrestd 22.05 does not know the type and "
+        "answers 415."
+    ),
+    # -- the OpenAPI document ---------------------------------------------------------------
+    "openapi_yaml_format": (
+        "GET /openapi.yaml: slurmrestd returns JSON unless Accept asks for YAML (and then "
+        "echoes the YAML type asked for); we always return YAML as 'application/x-yaml'."
+    ),
+    "openapi_json_format": (
+        "(found by the conformance harness) GET /openapi.json with 'Accept' asking for YAML: "
+        "slurmrestd returns YAML (the four spec paths share one handler); we always return "
+        "JSON there."
+    ),
+    "spec_content": (
+        "Our OpenAPI document is our own and describes only what we implement; slurmrestd's "
+        "describes every loaded plugin (v0.0.36-v0.0.38, slurmdb). Spec paths are compared "
+        "by status and media type only, plus: every path and method we describe must be one "
+        "that slurmrestd describes."
+    ),
+    "plugin_versions": (
+        "(found by the conformance harness) We serve openapi/v0.0.38 only; Debian's "
+        "slurmrestd 22.05 loads every openapi plugin by default, so '/slurm/v0.0.37/ping' "
+        "(and v0.0.36, dbv0.0.36/37) answer 200 there and 404 here."
+    ),
+    # -- URL paths --------------------------------------------------------------------------
+    "dot_segments": (
+        "(found by the conformance harness) slurmrestd 22.05 mishandles '.' path segments: "
+        "a '.' (or '%2e') before another segment makes the path unknown "
+        "('/slurm/./v0.0.38/ping' and '/slurm/v0.0.38/./ping' are 404), and "
+        "'/slurm/v0.0.38/ping/./.' is 400 as if it contained '..'; only a trailing '.' is "
+        "ignored. We drop '.' segments wherever they are (RFC 3986 section 5.2.4)."
+    ),
+}
+
+
+def ref(name: str) -> str:
+    """Name a deliberate difference; raises KeyError for a name not in :data:`DIFFERENCES`."""
+    if name not in DIFFERENCES:
+        raise KeyError(f"{name!r} is not a documented difference (see differences.py)")
+    return name
