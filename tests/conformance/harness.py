@@ -81,25 +81,27 @@ class Conversation:
         )
 
 
-def _argv_env(prog: Program, as_user: str) -> tuple[list[str], dict[str, str]]:
+def _argv_env(prog: Program, as_user: str,
+              extra: Sequence[tuple[str, str]] = ()) -> tuple[list[str], dict[str, str]]:
     u = user(as_user)
     if prog is Program.THEIRS:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         if "SLURM_CONF" in os.environ:
             env["SLURM_CONF"] = os.environ["SLURM_CONF"]
-        return [SLURMRESTD, "-a", "rest_auth/local"], env
-    return [program()], {**base_env(), "HOME": u.home, "USER": u.name}
+        return [SLURMRESTD, "-a", "rest_auth/local"], {**env, **dict(extra)}
+    return [program()], {**base_env(), "HOME": u.home, "USER": u.name, **dict(extra)}
 
 
 class Running:
     """A started program: its stdin pipe is being fed by a thread (large request bodies
     cannot deadlock against a program that answers before reading everything)."""
 
-    def __init__(self, prog: Program, data: bytes, as_user: str, pipe_owner: str) -> None:
+    def __init__(self, prog: Program, data: bytes, as_user: str, pipe_owner: str,
+                 env: Sequence[tuple[str, str]] = ()) -> None:
         self.program = prog
         self.data = data
-        argv, env = _argv_env(prog, as_user)
-        assert "SLURM_JWT" not in env
+        argv, env_ = _argv_env(prog, as_user, env)
+        assert "SLURM_JWT" not in env_
         u = user(as_user)
         # the pipe belongs to whoever creates it: that is what rest_auth/local checks
         with acting_as(user(pipe_owner)):
@@ -107,7 +109,7 @@ class Running:
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=read_end, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, user=u.uid, group=u.gid, extra_groups=[], cwd="/",
+                env=env_, user=u.uid, group=u.gid, extra_groups=[], cwd="/",
             )
         except BaseException:
             os.close(self._write_end)
@@ -151,10 +153,11 @@ class Running:
 
 
 def start(prog: Program, request: bytes, as_user: str = TEST_USER,
-          pipe_owner: str | None = None) -> Running:
+          pipe_owner: str | None = None, env: Sequence[tuple[str, str]] = ()) -> Running:
     """Start ``prog`` as ``as_user`` with ``request`` on a pipe owned by ``pipe_owner``
-    (default: ``as_user``). Call :meth:`Running.finish` for the result."""
-    return Running(prog, request, as_user, pipe_owner or as_user)
+    (default: ``as_user``), ``env`` added to its environment. Call
+    :meth:`Running.finish` for the result."""
+    return Running(prog, request, as_user, pipe_owner or as_user, env)
 
 
 def converse(prog: Program, request: bytes, as_user: str = TEST_USER,
@@ -174,11 +177,11 @@ def exchange(prog: Program, request: bytes, as_user: str = TEST_USER,
     return converse(prog, request, as_user, pipe_owner).responses
 
 
-def converse_both(request: bytes, as_user: str = TEST_USER,
-                  pipe_owner: str | None = None) -> tuple[Conversation, Conversation]:
+def converse_both(request: bytes, as_user: str = TEST_USER, pipe_owner: str | None = None,
+                  env: Sequence[tuple[str, str]] = ()) -> tuple[Conversation, Conversation]:
     """(ours, theirs) for the same bytes; both programs run at the same time."""
-    ours = start(Program.OURS, request, as_user, pipe_owner)
-    theirs = start(Program.THEIRS, request, as_user, pipe_owner)
+    ours = start(Program.OURS, request, as_user, pipe_owner, env)
+    theirs = start(Program.THEIRS, request, as_user, pipe_owner, env)
     return ours.finish(), theirs.finish()
 
 
@@ -340,6 +343,8 @@ class Case:
     #: deliberate differences this case meets and tolerates (names from differences.py);
     #: quirks of slurmrestd's output must be listed here, and listed ones must occur
     differences: tuple[str, ...] = ()
+    #: added to both programs' environment (e.g. SLURM_CONF of a test configuration)
+    env: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name in self.differences:
@@ -401,6 +406,6 @@ def compare(case: Case, ours: Conversation, theirs: Conversation) -> None:
 
 def run_case(case: Case) -> tuple[Conversation, Conversation]:
     """Run ``case`` through both programs and :func:`compare`; return (ours, theirs)."""
-    ours, theirs = converse_both(case.request, case.as_user, case.pipe_owner)
+    ours, theirs = converse_both(case.request, case.as_user, case.pipe_owner, case.env)
     compare(case, ours, theirs)
     return ours, theirs
