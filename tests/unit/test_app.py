@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from slurmrest_stdio.app import Exchange
 from slurmrest_stdio.auth.base import Peer, PeerKind
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 from slurmrest_stdio.protocol import Request
@@ -15,7 +16,7 @@ FOREIGN = Peer(PeerKind.FIFO, 1001, "alice", owner_uid=0, mode=0o10600)
 
 
 def get(path: str, *headers: tuple[str, str], body: bytes = b"", method: str = "GET",
-        backend: FakeBackend | None = None, peer: Peer | None = None):
+        backend: FakeBackend | None = None, peer: Peer | None = None) -> Exchange:
     app = make_app(backend) if peer is None else make_app(backend, peer)
     return app.handle(Request(method, path, tuple(headers), body))
 

@@ -6,7 +6,7 @@ import json
 import logging
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from slurmrest_stdio import cli, serve
 from slurmrest_stdio.config import Config
@@ -27,7 +27,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[Config]:
     return seen
 
 
-def invoke(*args: str, env: dict[str, str] | None = None):
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli.command, list(args), env=env)
 
 
