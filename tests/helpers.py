@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,3 +215,16 @@ def slurm_up() -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return b"is UP" in out.stdout
+
+
+@contextlib.contextmanager
+def unreachable_slurm_conf() -> Iterator[Path]:
+    """A copy of the cluster's slurm.conf whose controller port nothing listens on, in a
+    directory every user can read (pytest's tmp_path is private to root)."""
+    text = Path(os.environ.get("SLURM_CONF", "/etc/slurm/slurm.conf")).read_text()
+    with tempfile.TemporaryDirectory(prefix="slurmrest-test-") as tmp:
+        Path(tmp).chmod(0o755)
+        conf = Path(tmp) / "slurm.conf"
+        conf.write_text(re.sub(r"(?m)^SlurmctldPort=\d+", "SlurmctldPort=6899", text))
+        conf.chmod(0o644)
+        yield conf

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import TEST_USER, parse_responses, request, run_pipe, user
+from tests.helpers import (
+    TEST_USER,
+    parse_responses,
+    request,
+    run_pipe,
+    unreachable_slurm_conf,
+    user,
+)
 
 pytestmark = pytest.mark.usefixtures("cluster", "test_user")
 
@@ -54,14 +60,7 @@ def test_head_ping_has_the_get_headers_and_no_body() -> None:
 
 @pytest.fixture
 def unreachable_conf() -> Iterator[Path]:
-    """A copy of slurm.conf whose controller port nothing listens on (readable by all:
-    pytest's own tmp_path is private to root)."""
-    text = Path("/etc/slurm/slurm.conf").read_text()
-    with tempfile.TemporaryDirectory(prefix="slurmrest-test-") as tmp:
-        Path(tmp).chmod(0o755)
-        conf = Path(tmp) / "slurm.conf"
-        conf.write_text(re.sub(r"(?m)^SlurmctldPort=\d+", "SlurmctldPort=6899", text))
-        conf.chmod(0o644)
+    with unreachable_slurm_conf() as conf:
         yield conf
 
 

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.conformance.harness import Case, run_case
-from tests.helpers import request
+from tests.helpers import request, unreachable_slurm_conf
 
 
 @pytest.fixture
 def unreachable_conf() -> Iterator[str]:
-    """slurm.conf with the controller on a port nothing listens on, readable by the test
-    user (pytest's tmp_path is private to root)."""
-    text = Path("/etc/slurm/slurm.conf").read_text()
-    with tempfile.TemporaryDirectory(prefix="slurmrest-conformance-") as tmp:
-        Path(tmp).chmod(0o755)
-        conf = Path(tmp) / "slurm.conf"
-        conf.write_text(re.sub(r"(?m)^SlurmctldPort=\d+", "SlurmctldPort=6899", text))
-        conf.chmod(0o644)
+    with unreachable_slurm_conf() as conf:
         yield str(conf)
 
 
