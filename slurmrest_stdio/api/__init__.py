@@ -21,6 +21,9 @@ from slurmrest_stdio.auth.base import Identity
 from slurmrest_stdio.backend.base import Backend, SlurmVersion
 from slurmrest_stdio.protocol import Request, Response
 
+#: Slurm's "Failure during parsing": a body that is not valid for the operation
+ESLURM_REST_FAIL_PARSING = 9001
+
 #: slurmrestd plugin name -> module that defines it (imported only when loaded)
 VERSIONS: dict[str, str] = {
     "openapi/v0.0.38": "slurmrest_stdio.api.v0_0_38",
@@ -34,8 +37,8 @@ class Plugin:
     type: str
     name: str
     routes: tuple[tuple[str, str, Callable[[Context], Result]], ...]
-    #: the OpenAPI fragment (paths + components) describing these routes
-    spec_file: str | None = None
+    #: OpenAPI fragments (paths + components), relative to ``api/``, describing the routes
+    spec_files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -68,6 +71,53 @@ class Context:
                 raise errors.BadRequest("Unable to parse query.") from exc
         return self._query
 
+    def query_value(self, name: str) -> str | None:
+        """The last value of query parameter ``name``, or None."""
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def update_time(self) -> int | None:
+        """``?update_time=<Unix seconds>``, or None when absent.
+
+        Raises:
+            errors.BadRequest: not a whole number.
+        """
+        value = self.query_value("update_time")
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise errors.BadRequest(f"update_time must be Unix seconds, not {value!r}") from None
+
+    def body_data(self, schema: str | None = None) -> Any:
+        """The request body, decoded by its Content-Type (JSON when none is given) and,
+        when ``schema`` names a component of our OpenAPI document, validated against it
+        (jsonschema is imported here, by the requests that carry a body, only).
+
+        Raises:
+            errors.BadRequest: the body does not parse; the message says where.
+            errors.UnsupportedMediaType: a Content-Type we cannot read.
+            errors.SlurmCommandError: it parses but does not fit ``schema`` (400, the
+                JSON path and the problem in the envelope's errors).
+        """
+        from slurmrest_stdio import codec
+
+        content_type = self.request.header("content-type")
+        fmt = codec.body_format(content_type) if content_type else "json"
+        if fmt is None:
+            raise errors.UnsupportedMediaType(f"Unknown Content-Type {content_type!r}")
+        data = codec.decode(self.request.body, fmt)
+        if schema is not None and self.plugin is not None:
+            problems = validate(data, schema, self.plugin)
+            if problems:
+                raise errors.SlurmCommandError(
+                    [errors.SlurmError("Failure during parsing", ESLURM_REST_FAIL_PARSING,
+                                       problem, "request body") for problem in problems],
+                    status=400,
+                )
+        return data
+
 
 @dataclass(frozen=True)
 class Payload:
@@ -80,6 +130,46 @@ class Payload:
 
 #: a handler returns a Payload (enveloped and encoded for it) or a finished Response
 Result = Payload | Response
+
+
+def validate(data: Any, schema: str, plugin: Plugin) -> list[str]:
+    """Check ``data`` against ``#/components/schemas/<schema>`` of ``plugin``'s spec;
+    return one "<JSON path>: <problem>" line per error (none when it fits)."""
+    import jsonschema
+
+    from slurmrest_stdio.api.openapi import build_spec
+
+    components = build_spec([plugin])["components"]
+    validator = jsonschema.Draft4Validator(
+        {"$ref": f"#/components/schemas/{schema}", "components": components}
+    )
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        where = "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+        ) or "."
+        problems.append(f"{where.lstrip('.') or '(body)'}: {error.message}")
+    return problems
+
+
+def not_modified(ctx: Context, kind: str) -> Response | None:
+    """304 with no body when ``?update_time=`` is given and Slurm says the ``kind``
+    collection has not changed since then (slurmrestd's rule); otherwise None."""
+    since = ctx.update_time()
+    if since is not None and not ctx.backend.changed_since(kind, since, ctx.identity):
+        return Response(304)
+    return None
+
+
+def passthrough(ctx: Context, body: bytes, status: int = 200) -> Response:
+    """A body Slurm already printed in the v0.0.38 shape (``squeue --json``): sent as is
+    for JSON, decoded and written as YAML when YAML was asked for."""
+    from slurmrest_stdio import codec
+
+    if codec.MEDIA_TYPES[ctx.media_type] == "json":
+        return Response(status, body, ctx.media_type)
+    return Response(status, codec.encode(codec.decode(body, "json"), ctx.media_type),
+                    ctx.media_type)
 
 
 def load_plugins(names: tuple[str, ...]) -> list[Plugin]:

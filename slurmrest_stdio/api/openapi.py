@@ -23,12 +23,12 @@ def build_spec(plugins: Sequence[Plugin]) -> dict[str, Any]:
     """The complete OpenAPI document for ``plugins``."""
     spec: dict[str, Any] = json.loads((HERE / "openapi.json").read_text(encoding="utf-8"))
     for plugin in plugins:
-        if plugin.spec_file is None:
-            continue
-        part = json.loads((HERE / plugin.spec_file).read_text(encoding="utf-8"))
-        spec["paths"].update(part.get("paths", {}))
-        for kind, items in part.get("components", {}).items():
-            spec["components"].setdefault(kind, {}).update(items)
+        for name in plugin.spec_files:
+            part = json.loads((HERE / name).read_text(encoding="utf-8"))
+            for path, operations in part.get("paths", {}).items():
+                spec["paths"].setdefault(path, {}).update(operations)
+            for kind, items in part.get("components", {}).items():
+                spec["components"].setdefault(kind, {}).update(items)
     return spec
 
 

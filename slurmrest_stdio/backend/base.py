@@ -10,8 +10,9 @@ The real implementation is ``backend.slurmcli``; test doubles live in ``tests/``
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from slurmrest_stdio.auth.base import Identity
 
@@ -48,19 +49,145 @@ class ControllerPing:
     mode: str
 
 
-class Backend(Protocol):
-    def version(self) -> SlurmVersion:
-        """The installed Slurm's version (for the envelope's ``meta``).
+@dataclass(frozen=True)
+class SubmitResult:
+    """What ``sbatch`` reports for an accepted submission."""
 
-        Raises:
-            SlurmCommandError: it cannot be determined.
-        """
-        ...
+    job_id: int
+    #: "batch" for a batch job, as slurmrestd reports it
+    step_id: str = "batch"
+    #: the message a job_submit plugin gave the user ("" when none)
+    job_submit_user_msg: str = ""
 
+
+#: the collections whose ``update_time`` can be answered with 304 Not Modified
+CHANGE_KINDS = ("jobs", "nodes", "partitions", "reservations")
+
+
+class PingOps(Protocol):
     def ping(self, who: Identity) -> list[ControllerPing]:
         """Ping every configured slurmctld as ``who``.
 
         Raises:
             SlurmCommandError: no controller could be reached, or Slurm is not usable.
+        """
+        ...
+
+
+class DiagOps(Protocol):
+    def diag(self, who: Identity) -> dict[str, Any]:
+        """slurmctld's statistics (what ``sdiag`` reports), as raw named values.
+
+        Raises:
+            SlurmCommandError: Slurm refused or failed.
+        """
+        ...
+
+    def licenses(self, who: Identity) -> list[dict[str, str]]:
+        """Every license, as ``scontrol show licenses --oneliner`` key/value records.
+
+        Raises:
+            SlurmCommandError: Slurm refused or failed.
+        """
+        ...
+
+
+class ChangeOps(Protocol):
+    def changed_since(self, kind: str, update_time: int, who: Identity) -> bool:
+        """False only when Slurm says the ``kind`` collection (one of
+        :data:`CHANGE_KINDS`) has not changed since ``update_time`` (Unix seconds).
+        When that cannot be asked, True: the client then gets the data, never a wrong 304.
+        """
+        ...
+
+
+class JobsOps(Protocol):
+    def jobs_json(self, who: Identity, job_id: str | None = None) -> bytes:
+        """``squeue --json`` output, byte for byte: every job ``who`` may see, or one.
+
+        Raises:
+            SlurmCommandError: Slurm refused or failed (an unknown job id included).
+        """
+        ...
+
+
+class NodesOps(Protocol):
+    def nodes_json(self, who: Identity, node_name: str | None = None) -> bytes:
+        """``sinfo --json`` output (the v0.0.38 nodes shape): all nodes, or one.
+
+        Raises:
+            SlurmCommandError: Slurm refused or failed (an unknown node included).
+        """
+        ...
+
+
+class PartitionsOps(Protocol):
+    def partitions(self, who: Identity, name: str | None = None) -> list[dict[str, str]]:
+        """Every partition (or one), as ``scontrol show partition --oneliner`` records.
+
+        Raises:
+            SlurmCommandError: Slurm refused or failed (an unknown partition included).
+        """
+        ...
+
+
+class ReservationsOps(Protocol):
+    def reservations(self, who: Identity, name: str | None = None) -> list[dict[str, str]]:
+        """Every reservation (or one), as ``scontrol show reservation --oneliner`` records.
+
+        Raises:
+            SlurmCommandError: Slurm refused or failed (an unknown reservation included).
+        """
+        ...
+
+
+class SubmitOps(Protocol):
+    def submit(
+        self,
+        who: Identity,
+        components: Sequence[Sequence[str]],
+        script: bytes,
+        environments: Sequence[Mapping[str, str]],
+    ) -> SubmitResult:
+        """Submit a batch job with ``sbatch``; one component, or several for a
+        heterogeneous job. ``components[i]`` are sbatch options (``--name=value`` form
+        only) and ``environments[i]`` the exact environment of component ``i``. The script
+        travels on sbatch's stdin.
+
+        Raises:
+            SlurmCommandError: Slurm refused the job; nothing was submitted.
+        """
+        ...
+
+
+class JobControlOps(Protocol):
+    def update_job(self, who: Identity, job_id: str, settings: Sequence[str]) -> None:
+        """``scontrol update JobId=<job_id> <settings...>`` (each ``Key=value``).
+
+        Raises:
+            SlurmCommandError: Slurm refused the change (unknown job, not permitted, ...).
+        """
+        ...
+
+    def signal_job(self, who: Identity, job_id: str, signal: str | None) -> None:
+        """``scancel`` the job, with ``--signal=<signal>`` when one is given.
+
+        Raises:
+            SlurmCommandError: Slurm refused (unknown job, not permitted, bad signal).
+        """
+        ...
+
+
+class Backend(
+    PingOps, DiagOps, ChangeOps, JobsOps, NodesOps, PartitionsOps, ReservationsOps,
+    SubmitOps, JobControlOps, Protocol,
+):
+    """Everything the operations need from Slurm."""
+
+    def version(self) -> SlurmVersion:
+        """The installed Slurm's version (for the envelope's ``meta``).
+
+        Raises:
+            SlurmCommandError: it cannot be determined.
         """
         ...

@@ -1,208 +1,22 @@
-"""The real backend: Slurm's own commands, run as the client.
-
-Rules this module keeps:
-
-* No shell, ever. Every command is an argument list; user-supplied values only ever travel
-  as ``--option=value`` (one argv item that cannot be mistaken for another option) or on
-  stdin.
-* Every command has a timeout (:data:`~slurmrest_stdio.config.COMMAND_TIMEOUT` by default)
-  and is killed when it runs out.
-* Every command's environment is built on purpose, not inherited: ``PATH`` and
-  ``SLURM_CONF`` from our configuration, ``LC_ALL=C`` so the text we parse is stable, and
-  ``SLURM_JWT`` only when the client authenticated with a token. Nothing else of our own
-  environment (or the client's) reaches Slurm.
-* Slurm's error text becomes envelope errors (``error``, ``error_number`` from Slurm's own
-  table, ``description``, ``source``) with the HTTP status slurmrestd gives.
-"""
+"""The real backend: Slurm's own commands, run as the client (see ``clicore``)."""
 
 from __future__ import annotations
 
-import functools
-import os
-import re
-import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from slurmrest_stdio.backend.cli_changes import ChangesCli
+from slurmrest_stdio.backend.cli_diag import DiagCli
+from slurmrest_stdio.backend.cli_jobcontrol import JobControlCli
+from slurmrest_stdio.backend.cli_jobs import JobsCli
+from slurmrest_stdio.backend.cli_nodes import NodesCli
+from slurmrest_stdio.backend.cli_partitions import PartitionsCli
+from slurmrest_stdio.backend.cli_reservations import ReservationsCli
+from slurmrest_stdio.backend.cli_submit import SubmitCli
+from slurmrest_stdio.backend.clicore import CliCore, Outcome, slurm_error
 
-from slurmrest_stdio.auth.base import Identity
-from slurmrest_stdio.backend.base import ControllerPing, SlurmVersion
-from slurmrest_stdio.config import Config
-from slurmrest_stdio.errors import SlurmCommandError, SlurmError
-
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-_PING_LINE = re.compile(r"^Slurmctld\((?P<mode>[^)]*)\) at (?P<host>\S+) is (?P<state>UP|DOWN)$")
+__all__ = ["CliCore", "Outcome", "SlurmCli", "slurm_error"]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-
-class SlurmCli:
-    """Backend implementation that runs ``scontrol``, ``squeue``, ``sbatch``, ..."""
-
-    def __init__(self, config: Config, environ: dict[str, str] | None = None) -> None:
-        self.config = config
-        base = os.environ if environ is None else environ
-        self._path = base.get("PATH") or DEFAULT_PATH
-        self._timeout = config.limits.command_timeout
-        self._version: SlurmVersion | None = None
-        self._version_proc: subprocess.Popen[bytes] | None = None
-
-    # -- environment and execution --------------------------------------------------------
-    def environment(self, who: Identity | None) -> dict[str, str]:
-        """The complete environment for a Slurm command run on behalf of ``who``."""
-        env = {"PATH": self._path, "LC_ALL": "C"}
-        if self.config.slurm_conf:
-            env["SLURM_CONF"] = self.config.slurm_conf
-        if who is not None and who.token:
-            env["SLURM_JWT"] = who.token
-        return env
-
-    def run(
-        self, argv: Sequence[str], who: Identity | None, *, stdin: bytes | None = None
-    ) -> Outcome:
-        """Run one Slurm command; return its exit status and output.
-
-        Raises:
-            SlurmCommandError: it could not be started or ran out of time.
-        """
-        self._check_conf()
-        self._start_version()  # overlaps `scontrol --version` with the real work
-        try:
-            proc = subprocess.run(
-                list(argv),
-                input=stdin,
-                stdin=None if stdin is not None else subprocess.DEVNULL,
-                capture_output=True,
-                env=self.environment(who),
-                timeout=self._timeout,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise SlurmCommandError(
-                [SlurmError("Unspecified error", -1, f"{argv[0]} is not installed", argv[0])]
-            ) from exc
-        except subprocess.TimeoutExpired as exc:
-            raise SlurmCommandError(
-                [SlurmError(
-                    "Socket timed out on send/recv operation", 5004,
-                    f"{argv[0]} did not finish within {self._timeout:g} seconds", argv[0],
-                )],
-                status=504,
-            ) from exc
-        return Outcome(proc.returncode, proc.stdout, proc.stderr)
-
-    def _check_conf(self) -> None:
-        """Fail at once when the slurm.conf we were told to use does not exist: every Slurm
-        command would otherwise retry it for 60 seconds. (Without -f/SLURM_CONF nothing is
-        checked: a configless client has no slurm.conf file at all.)"""
-        path = self.config.slurm_conf
-        if path and not os.path.exists(path):
-            raise SlurmCommandError(
-                [SlurmError("Unspecified error", -1, f"slurm.conf {path} does not exist",
-                            "slurm_conf")]
-            )
-
-    # -- version --------------------------------------------------------------------------
-    def _start_version(self) -> None:
-        if self._version is None and self._version_proc is None:
-            try:
-                self._version_proc = subprocess.Popen(
-                    ["scontrol", "--version"],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    env=self.environment(None),
-                )
-            except OSError:
-                self._version_proc = None
-
-    def close(self) -> None:
-        """Reap a version query that nobody waited for."""
-        proc, self._version_proc = self._version_proc, None
-        if proc is not None:
-            proc.kill()
-            proc.communicate()
-
-    def version(self) -> SlurmVersion:
-        if self._version is not None:
-            return self._version
-        self._check_conf()
-        self._start_version()
-        proc, self._version_proc = self._version_proc, None
-        text = ""
-        if proc is not None:
-            try:
-                out, _ = proc.communicate(timeout=self._timeout)
-                text = out.decode("utf-8", "replace").strip()
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
-        try:
-            # "slurm 22.05.8", or "slurm-wlm 22.05.8" on Debian
-            self._version = SlurmVersion.parse(text.split()[-1])
-        except (ValueError, IndexError) as exc:
-            raise SlurmCommandError(
-                [SlurmError("Unspecified error", -1,
-                            f"cannot tell Slurm's version from {text!r}", "scontrol --version")]
-            ) from exc
-        return self._version
-
-    # -- operations -----------------------------------------------------------------------
-    def ping(self, who: Identity) -> list[ControllerPing]:
-        out = self.run(["scontrol", "ping"], who)
-        pings = []
-        for line in out.stdout.decode("utf-8", "replace").splitlines():
-            m = _PING_LINE.match(line.strip())
-            if m:
-                up = m["state"] == "UP"
-                pings.append(ControllerPing(m["host"], m["state"], 0 if up else -1, m["mode"]))
-        if not any(p.ping == "UP" for p in pings):
-            # slurmrestd loads the controller's config first and fails the same way
-            raise SlurmCommandError(
-                [slurm_error(out.stderr, "slurm_load_ctl_conf",
-                             default="slurmctld config is unable to load")]
-            )
-        return pings
-
-
-# -- Slurm's error text -> envelope errors ---------------------------------------------------
-
-@functools.cache
-def _errtab() -> list[tuple[str, int]]:
-    """(message, number) pairs from Slurm's error table, longest message first."""
-    rows = []
-    text = (Path(__file__).with_name("slurm_errors.tsv")).read_text(encoding="utf-8")
-    for line in text.splitlines()[1:]:
-        number, _name, message = line.split("\t", 2)
-        if int(number) > 0:  # "No error" / "Unspecified error" are not matches
-            rows.append((message, int(number)))
-    return sorted(rows, key=lambda r: -len(r[0]))
-
-
-# "scontrol: error: ", "slurm_load_jobs error: ", "error: "
-_PREFIX = re.compile(r"^(?:[\w.-]+:? )?(?:error|fatal): ")
-
-
-def slurm_error(stderr: bytes, source: str, *, default: str = "") -> SlurmError:
-    """Turn a command's stderr into one envelope error.
-
-    ``error``/``error_number`` come from Slurm's own message table when the text contains
-    one of its messages; ``description`` is the command's last meaningful line.
-    """
-    lines = [
-        _PREFIX.sub("", ln.strip())
-        for ln in stderr.decode("utf-8", "replace").splitlines()
-        if ln.strip()
-    ]
-    description = lines[-1] if lines else default
-    text = "\n".join(lines)
-    for message, number in _errtab():
-        if message and message in text:
-            return SlurmError(message, number, description, source)
-    return SlurmError("Unspecified error", -1, description or default, source)
+class SlurmCli(
+    DiagCli, ChangesCli, JobsCli, NodesCli, PartitionsCli, ReservationsCli, SubmitCli,
+    JobControlCli,
+):
+    """Every operation of :class:`~slurmrest_stdio.backend.base.Backend`."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from slurmrest_stdio.api import load_plugins
 from slurmrest_stdio.app import App
 from slurmrest_stdio.auth.base import Identity, Peer, PeerKind
 from slurmrest_stdio.auth.local import LocalAuth
-from slurmrest_stdio.backend.base import ControllerPing, SlurmVersion
+from slurmrest_stdio.backend.base import ControllerPing, SlurmVersion, SubmitResult
 from slurmrest_stdio.config import OPENAPI_PLUGINS, Limits
 from slurmrest_stdio.errors import SlurmCommandError
 from slurmrest_stdio.serve import converse
@@ -37,6 +38,38 @@ class FakeBackend:
         if self.fail is not None:
             raise self.fail
         return self.pings
+
+    # every other operation fails loudly unless a test's subclass provides it
+    def diag(self, who: Identity) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def licenses(self, who: Identity) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+    def changed_since(self, kind: str, update_time: int, who: Identity) -> bool:
+        raise NotImplementedError
+
+    def jobs_json(self, who: Identity, job_id: str | None = None) -> bytes:
+        raise NotImplementedError
+
+    def nodes_json(self, who: Identity, node_name: str | None = None) -> bytes:
+        raise NotImplementedError
+
+    def partitions(self, who: Identity, name: str | None = None) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+    def reservations(self, who: Identity, name: str | None = None) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+    def submit(self, who: Identity, components: Sequence[Sequence[str]], script: bytes,
+               environments: Sequence[Mapping[str, str]]) -> SubmitResult:
+        raise NotImplementedError
+
+    def update_job(self, who: Identity, job_id: str, settings: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def signal_job(self, who: Identity, job_id: str, signal: str | None) -> None:
+        raise NotImplementedError
 
 
 def make_app(backend: FakeBackend | None = None, peer: Peer = OWN_PIPE) -> App:

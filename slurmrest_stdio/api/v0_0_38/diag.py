@@ -1,4 +1,4 @@
-"""``/slurm/v0.0.38/``: the slurmctld side of the v0.0.38 API."""
+"""``/slurm/v0.0.38/``: ping, diag, licenses (controller-wide reads)."""
 
 from __future__ import annotations
 
