@@ -110,6 +110,18 @@ DIFFERENCES: dict[str, str] = {
         "'/slurm/v0.0.38/ping/./.' is 400 as if it contained '..'; only a trailing '.' is "
         "ignored. We drop '.' segments wherever they are (RFC 3986 section 5.2.4)."
     ),
+    # -- GET diag, licenses, partitions, reservations -----------------------------------------
+    "state_read_errors": (
+        "(found by the conformance harness) Errors of GET diag, licenses, partition(s) and "
+        "reservation(s): slurmrestd 22.05 writes them as {'error', 'errno'} for partitions "
+        "and reservations, reports a failed call to slurmctld as -1 'Unspecified error' "
+        "(an unknown reservation while slurmctld is down even as 2053), and answers a "
+        "non-numeric update_time with 400 and an empty errors list. We keep its statuses "
+        "and the rest of each body, but every error is {description, error_number, error, "
+        "source} with Slurm's actual error (1800 when slurmctld cannot be reached, 2000, "
+        "2053, 9000 for update_time) and a description naming what failed."
+    ),
+    # -- writing jobs: POST job/submit, POST and DELETE job/{job_id} -----------------------------
 }
 
 
