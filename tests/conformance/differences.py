@@ -121,6 +121,19 @@ DIFFERENCES: dict[str, str] = {
         "source} with Slurm's actual error (1800 when slurmctld cannot be reached, 2000, "
         "2053, 9000 for update_time) and a description naming what failed."
     ),
+    "job_node_reads": (
+        "(found by the conformance harness) GET jobs, nodes and node/{node_name}. (1) "
+        "slurmrestd 22.05 writes node errors (an unknown node, no controller) as {'error', "
+        "'errno'} only, and answers an 'update_time' that is not a number with 400 and an "
+        "empty errors list; we write the v0.0.38 error shape {'description', "
+        "'error_number', 'error', 'source'} there too and say what is wrong with "
+        "update_time (9000); statuses and the rest of the body are slurmrestd's. (2) For "
+        "one node, slurmrestd reports the partitions of the cluster's first node (it fills "
+        "partitions by position in the whole node table into a one-node answer); we "
+        "report the node's own, as GET nodes does. (3) Node names are looked up as given; "
+        "slurmrestd first turns a name that looks like a boolean or a number into another "
+        "('yes' -> 'true', '01' -> '1') and so cannot find such a node."
+    ),
     # -- writing jobs: POST job/submit, POST and DELETE job/{job_id} -----------------------------
 }
 
