@@ -135,6 +135,47 @@ DIFFERENCES: dict[str, str] = {
         "('yes' -> 'true', '01' -> '1') and so cannot find such a node."
     ),
     # -- writing jobs: POST job/submit, POST and DELETE job/{job_id} -----------------------------
+    "job_write_errors": (
+        "(found by the conformance harness) The same Slurm errors in one shape. slurmrestd's "
+        "job/submit errors are {'error_code', 'error'} objects (its held-job notice too) "
+        "next to {'description', 'error_number', 'error', 'source'} ones, several per "
+        "problem; ours are always the latter, one per problem, and a description names the "
+        "JSON path or the job. A failed update's description names the job ('job update of "
+        "JobId=5 failed'), not slurmrestd's connection ('job update from fd:0->fd:1 "
+        "failed'). After a successful update of an array task slurmrestd still adds an "
+        "error without a number ('job array update ... failed': it tests a pointer, not the "
+        "code); we add none. Compared: statuses and Slurm's error numbers and texts."
+    ),
+    "job_properties_strict": (
+        "(found by the conformance harness) Job properties are read by the spec. Wrong "
+        "types are 400 (slurmrestd turns '5' into 5 and 5 into '5'; keys in any case); "
+        "unknown properties and properties Slurm cannot change on a submitted job are 400 "
+        "naming them, also in an update (slurmrestd: 200, or silently nothing). We take "
+        "the spec's values its parser refuses (begin_time as Unix seconds, nodes [n], "
+        "exclusive 'true'/'false'), honour false (requeue, oversubscribe, spread_job, "
+        "minimum_nodes, no_kill: slurmrestd sets them whatever the value) and apply a new "
+        "name (slurmrestd drops it). A job id that names no job is refused before Slurm is "
+        "asked; 'job' that is a list is 400 (slurmrestd: 500)."
+    ),
+    "sbatch_submission": (
+        "(found by the conformance harness) Jobs are submitted with sbatch, which reads "
+        "the script: it must start with #!, without NUL or DOS line breaks (400; "
+        "slurmrestd submits it), and its #SBATCH directives apply under the request's "
+        "properties (slurmrestd ignores them; --wait, --test-only and hetjob are refused, "
+        "#PBS lines ignored). argv (script arguments: slurmrestd submits the job, then "
+        "crashes without answering) and the variable DISPLAY are refused; "
+        "sbatch adds SLURM_SUBMIT_DIR, SLURM_SUBMIT_HOST, SLURM_PRIO_PROCESS and "
+        "SLURM_UMASK to the job's environment. In a heterogeneous job sbatch carries "
+        "job-wide options (hold, account, qos, time limit, ...) from a component to the "
+        "next unless it sets its own, and a one-element 'jobs' list is a plain job."
+    ),
+    "signal_values": (
+        "(found by the conformance harness) DELETE job/{job_id}?signal= with a decimal or "
+        "a boolean ('2.5', 'yes') is 400 for us; slurmrestd takes it for KILL and cancels "
+        "the job. An operator signalling another user's job that is not running gets "
+        "'Access/permission denied' from us (we answer for slurmctld, whose answer scancel "
+        "would only give after 90 s of retries)."
+    ),
 }
 
 
