@@ -77,18 +77,14 @@ class Context:
         return values[-1] if values else None
 
     def update_time(self) -> int | None:
-        """``?update_time=<Unix seconds>``, or None when absent.
+        """``?update_time=<Unix seconds>`` as slurmrestd reads it, or None when absent.
 
         Raises:
-            errors.BadRequest: not a whole number.
+            errors.SlurmCommandError: 400, not a number (Slurm's "invalid query" error).
         """
-        value = self.query_value("update_time")
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise errors.BadRequest(f"update_time must be Unix seconds, not {value!r}") from None
+        from slurmrest_stdio.api.values import update_time
+
+        return update_time(self.query_string)
 
     def body_data(self, schema: str | None = None) -> Any:
         """The request body, decoded by its Content-Type (JSON when none is given) and,
@@ -96,8 +92,8 @@ class Context:
         (jsonschema is imported here, by the requests that carry a body, only).
 
         Raises:
-            errors.BadRequest: the body does not parse; the message says where.
-            errors.UnsupportedMediaType: a Content-Type we cannot read.
+            errors.BadRequest: the body does not parse (the message says where), or its
+                Content-Type is not one we read.
             errors.SlurmCommandError: it parses but does not fit ``schema`` (400, the
                 JSON path and the problem in the envelope's errors).
         """
@@ -105,8 +101,10 @@ class Context:
 
         content_type = self.request.header("content-type")
         fmt = codec.body_format(content_type) if content_type else "json"
-        if fmt is None:
-            raise errors.UnsupportedMediaType(f"Unknown Content-Type {content_type!r}")
+        if fmt is None:  # slurmrestd 22.05 answers 400 here (its parser finds no reader)
+            raise errors.BadRequest(
+                f"Unable to parse query: unknown Content-Type {content_type!r}"
+            )
         data = codec.decode(self.request.body, fmt)
         if schema is not None and self.plugin is not None:
             problems = validate(data, schema, self.plugin)
@@ -152,13 +150,20 @@ def validate(data: Any, schema: str, plugin: Plugin) -> list[str]:
     return problems
 
 
-def not_modified(ctx: Context, kind: str) -> Response | None:
-    """304 with no body when ``?update_time=`` is given and Slurm says the ``kind``
-    collection has not changed since then (slurmrestd's rule); otherwise None."""
-    since = ctx.update_time()
-    if since is not None and not ctx.backend.changed_since(kind, since, ctx.identity):
-        return Response(304)
-    return None
+def read_collection(
+    ctx: Context, kind: str, load: Callable[[], Result], key: str | None = None
+) -> Result:
+    """A read of the ``kind`` collection (one of ``backend.base.CHANGE_KINDS``) the way
+    slurmrestd answers it: 304 with no body when ``?update_time=`` is given and Slurm says
+    nothing changed since then; else ``load()``; and when that fails, the envelope with
+    Slurm's errors and an empty ``key`` list (default: ``kind``)."""
+    try:
+        since = ctx.update_time()
+        if since is not None and not ctx.backend.changed_since(kind, since, ctx.identity):
+            return Response(304)
+        return load()
+    except errors.SlurmCommandError as exc:
+        return Payload({key or kind: []}, exc.status, tuple(e.to_dict() for e in exc.errors))
 
 
 def passthrough(ctx: Context, body: bytes, status: int = 200) -> Response:

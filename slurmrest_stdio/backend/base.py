@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from slurmrest_stdio.auth.base import Identity
 
@@ -54,8 +54,8 @@ class SubmitResult:
     """What ``sbatch`` reports for an accepted submission."""
 
     job_id: int
-    #: "batch" for a batch job, as slurmrestd reports it
-    step_id: str = "batch"
+    #: "BATCH" for a batch job, as slurmrestd reports it
+    step_id: str = "BATCH"
     #: the message a job_submit plugin gave the user ("" when none)
     job_submit_user_msg: str = ""
 
@@ -118,6 +118,21 @@ class NodesOps(Protocol):
         Raises:
             SlurmCommandError: Slurm refused or failed (an unknown node included).
         """
+        ...
+
+
+@runtime_checkable
+class SlurmYaml(Protocol):
+    """Optional: a backend that can print slurmrestd's YAML itself (``squeue --yaml``,
+    ``sinfo --yaml``) offers the operations of ``jobs_json``/``nodes_json`` in YAML too.
+    A backend without them gets its JSON converted."""
+
+    def jobs_yaml(self, who: Identity, job_id: str | None = None) -> bytes:
+        """Raises: SlurmCommandError, as ``jobs_json``."""
+        ...
+
+    def nodes_yaml(self, who: Identity, node_name: str | None = None) -> bytes:
+        """Raises: SlurmCommandError, as ``nodes_json``."""
         ...
 
 

@@ -11,15 +11,11 @@ from typing import Any
 import pytest
 
 from slurmrest_stdio import codec
-from slurmrest_stdio.api.v0_0_38.jobs import (
-    ArrayTask,
-    SlurmYaml,
-    guess_value,
-    parse_job_id,
-    path_text,
-)
+from slurmrest_stdio.api.v0_0_38.jobs import ArrayTask, parse_job_id
+from slurmrest_stdio.api.values import guess_value, path_text
 from slurmrest_stdio.app import Exchange
 from slurmrest_stdio.auth.base import Identity
+from slurmrest_stdio.backend.base import SlurmYaml
 from slurmrest_stdio.backend.cli_jobs import (
     JobsCli,
     read_document,
@@ -516,7 +512,7 @@ class CannedCli(JobsCli, NodesCli):
         self.argvs: list[list[str]] = []
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
         self.argvs.append(list(argv))
         return self.out
 

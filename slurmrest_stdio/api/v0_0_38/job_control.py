@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 
 from slurmrest_stdio.api import ESLURM_REST_FAIL_PARSING, Context, Payload, Result, validate
-from slurmrest_stdio.api.v0_0_38.jobs import guess_value, path_text, printable
+from slurmrest_stdio.api.values import guess_value, path_text, printable
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
 PREFIX = "/slurm/v0.0.38"

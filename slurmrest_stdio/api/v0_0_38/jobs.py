@@ -26,16 +26,13 @@ converted from the JSON would not be slurmrestd's data.
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
-from urllib.parse import parse_qsl
 
 from slurmrest_stdio import codec
-from slurmrest_stdio.api import Context, Payload, Result, passthrough
-from slurmrest_stdio.auth.base import Identity
+from slurmrest_stdio.api import Context, Payload, Result, passthrough, read_collection
+from slurmrest_stdio.api.values import C_SPACE, clamp_long, path_text, printable
+from slurmrest_stdio.backend.base import SlurmYaml
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 from slurmrest_stdio.protocol import Response
 
@@ -48,83 +45,7 @@ INVALID_JOBS_DESC = SlurmError(
     "Jobs description entry not found, empty or not dictionary or list", 9002
 )
 
-# slurmrestd's value guessing (YAML 1.1 style): booleans, integers, decimals
-_TRUE = re.compile(r"[Yy](?:|[eE][sS])|[tT](?:[rR][uU][eE]|)|[Oo][nN]")
-_FALSE = re.compile(r"[nN](?:[Oo]|)|[fF](?:|[aA][lL][sS][eE])|[oO][fF][fF]")
-_INT = re.compile(r"[+-]?[0-9]+")
-_FLOAT = re.compile(r"[+-]?[0-9]*[.][0-9]*(?:|[eE][+-]?[0-9]+)")
-
-LONG_MIN = -(2**63)
-LONG_MAX = 2**63 - 1
-#: what C's whitespace test (isspace) accepts, which strtol skips
-_C_SPACE = " \t\n\v\f\r"
-
-
-def _clamp_long(value: int) -> int:
-    return max(LONG_MIN, min(LONG_MAX, value))
-
-
-def _round_long(value: float) -> int:
-    """C's lrint(): round half to even; out of range (or not finite) gives LONG_MIN, as
-    on x86."""
-    if not math.isfinite(value):
-        return LONG_MIN
-    rounded = round(value)
-    return rounded if LONG_MIN <= rounded <= LONG_MAX else LONG_MIN
-
-
-def guess_value(text: str) -> bool | int | float | str | None:
-    """The typed value slurmrestd makes of a path segment or query value."""
-    if text == "":
-        return None
-    if _TRUE.fullmatch(text):
-        return True
-    if _FALSE.fullmatch(text):
-        return False
-    if _INT.fullmatch(text):
-        return _clamp_long(int(text))
-    if _FLOAT.fullmatch(text):
-        try:
-            return float(text)
-        except ValueError:  # "-." and the like: a pattern match, but no number
-            return text
-    return text
-
-
-def path_text(segment: str) -> str:
-    """A path parameter as slurmrestd hands it to an operation: guessed, then written
-    back as text (integers in decimal, decimals rounded to integers)."""
-    value = guess_value(segment)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(_round_long(value))
-    return str(value)
-
-
-def printable(text: str) -> str:
-    """``text`` safe to put in a JSON/YAML body (bytes that were not UTF-8 become U+FFFD)."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
 # -- Slurm's documents ----------------------------------------------------------------------
-
-@runtime_checkable
-class SlurmYaml(Protocol):
-    """What a backend offers when it can print slurmrestd's YAML itself (``squeue --yaml``,
-    ``sinfo --yaml``): the same operations as ``jobs_json``/``nodes_json``, in YAML. A
-    backend without them gets its JSON converted."""
-
-    def jobs_yaml(self, who: Identity, job_id: str | None = None) -> bytes:
-        """Raises: SlurmCommandError, as ``jobs_json``."""
-        ...
-
-    def nodes_yaml(self, who: Identity, node_name: str | None = None) -> bytes:
-        """Raises: SlurmCommandError, as ``nodes_json``."""
-        ...
-
 
 def slurm_body(ctx: Context, kind: str, name: str | None = None) -> Response:
     """Slurm's own document of ``kind`` (``jobs`` or ``nodes``; one job or node when
@@ -147,7 +68,7 @@ def _strtol(text: str, start: int) -> tuple[int, int]:
     """C's strtol(text + start, &end, 10): (value clamped to a long, end index); with no
     digits, (0, start)."""
     i = start
-    while i < len(text) and text[i] in _C_SPACE:
+    while i < len(text) and text[i] in C_SPACE:
         i += 1
     sign = 1
     if i < len(text) and text[i] in "+-":
@@ -158,7 +79,7 @@ def _strtol(text: str, start: int) -> tuple[int, int]:
         i += 1
     if i == digits:
         return 0, start
-    return _clamp_long(sign * int(text[digits:i])), i
+    return clamp_long(sign * int(text[digits:i])), i
 
 
 @dataclass(frozen=True)
@@ -205,46 +126,11 @@ def _failed_job(text: str, exc: SlurmCommandError) -> Payload:
     return Payload({"jobs": []}, exc.status, tuple(err.to_dict() for err in errs))
 
 
-# -- update_time -----------------------------------------------------------------------------
-
-def update_time(ctx: Context) -> int | None:
-    """``?update_time=`` as slurmrestd reads it (the last one given): None when absent,
-    else Unix seconds (a decimal is rounded, like slurmrestd does).
-
-    Raises:
-        SlurmCommandError: 400, the value is not a number.
-    """
-    pairs = parse_qsl(ctx.query_string, keep_blank_values=True, errors="surrogateescape")
-    values = [value for name, value in pairs if name == "update_time"]
-    if not values:
-        return None
-    value = guess_value(values[-1])
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SlurmCommandError([SlurmError(
-            INVALID_QUERY.error, INVALID_QUERY.error_number,
-            f"update_time must be Unix seconds, not {printable(values[-1])!r}", "update_time",
-        )], status=400)
-    return value if isinstance(value, int) else _round_long(value)
-
-
-def collection(ctx: Context, kind: str) -> Result:
-    """GET of a whole collection (``jobs``, ``nodes``): 304 when unchanged since
-    ``update_time``, else Slurm's document; a failure is the envelope with its errors and
-    an empty list, as slurmrestd answers."""
-    try:
-        since = update_time(ctx)
-        if since is not None and not ctx.backend.changed_since(kind, since, ctx.identity):
-            return Response(304)
-        return slurm_body(ctx, kind)
-    except SlurmCommandError as exc:
-        return Payload({kind: []}, exc.status, tuple(e.to_dict() for e in exc.errors))
-
-
 # -- handlers --------------------------------------------------------------------------------
 
 def get_jobs(ctx: Context) -> Result:
     """``GET jobs``: every job the client may see (``update_time``: 304 when unchanged)."""
-    return collection(ctx, "jobs")
+    return read_collection(ctx, "jobs", lambda: slurm_body(ctx, "jobs"))
 
 
 def get_job(ctx: Context) -> Result:

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slurmrest_stdio.api import Context, Payload, Result
-from slurmrest_stdio.api.v0_0_38.jobs import PREFIX, collection, printable, slurm_body
+from slurmrest_stdio.api import Context, Payload, Result, read_collection
+from slurmrest_stdio.api.v0_0_38.jobs import PREFIX, slurm_body
+from slurmrest_stdio.api.values import printable
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
 
 def get_nodes(ctx: Context) -> Result:
     """``GET nodes``: every node (``update_time``: 304 when unchanged)."""
-    return collection(ctx, "nodes")
+    return read_collection(ctx, "nodes", lambda: slurm_body(ctx, "nodes"))
 
 
 def get_node(ctx: Context) -> Result:

@@ -15,15 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slurmrest_stdio import errors
-from slurmrest_stdio.api import Context, Payload, Result, not_modified
+from slurmrest_stdio.api import Context, Payload, Result, read_collection
 from slurmrest_stdio.api.v0_0_38.diag import unreadable
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
 PREFIX = "/slurm/v0.0.38"
 
-#: Slurm's ESLURM_REST_INVALID_QUERY (a bad ``update_time``)
-REST_INVALID_QUERY = SlurmError("Query empty or not RFC7320 compliant", 9000)
 #: Slurm's ESLURM_INVALID_PARTITION_NAME
 INVALID_PARTITION_NAME = SlurmError("Invalid partition name specified", 2000)
 
@@ -48,25 +45,6 @@ _PREEMPT = (("SUSPEND", "suspend"), ("REQUEUE", "requeue"), ("GANG", "gang_sched
             ("WITHIN", "within"))
 #: (compiled on first use, by re's cache, not at every start-up)
 _DURATION = r"^(?:(?P<days>\d+)-)?(?P<h>\d+):(?P<m>\d+):(?P<s>\d+)$"
-
-
-# -- shared by the collection reads with ?update_time= ---------------------------------------
-
-def unchanged_or_bad(ctx: Context, kind: str, collection: str) -> Result | None:
-    """304 when ``?update_time=`` says nothing changed; a 400 envelope (slurmrestd's
-    status and shape, with an error that says what is wrong) when it is not a number;
-    None to go on."""
-    try:
-        return not_modified(ctx, kind)
-    except errors.BadRequest as exc:
-        err = SlurmError(REST_INVALID_QUERY.error, REST_INVALID_QUERY.error_number,
-                         str(exc), "update_time")
-        return Payload({collection: []}, 400, (err.to_dict(),))
-
-
-def failed(collection: str, exc: SlurmCommandError) -> Payload:
-    """slurmrestd's answer when loading the collection failed: the errors, an empty list."""
-    return Payload({collection: []}, exc.status, tuple(e.to_dict() for e in exc.errors))
 
 
 def duration_seconds(text: str) -> int:
@@ -111,10 +89,7 @@ def get_partition(ctx: Context) -> Result:
 
 
 def _answer(ctx: Context, name: str | None) -> Result:
-    early = unchanged_or_bad(ctx, "partitions", "partitions")
-    if early is not None:
-        return early
-    try:
+    def load() -> Result:
         records = ctx.backend.partitions(ctx.identity, name)
         if not records:  # slurmrestd's rule: no partition at all is an error too
             raise SlurmCommandError([SlurmError(
@@ -124,9 +99,9 @@ def _answer(ctx: Context, name: str | None) -> Result:
             partitions = [partition(r, null_string(ctx)) for r in records]
         except (KeyError, ValueError) as exc:
             raise unreadable("scontrol show partition", exc, "slurm_load_partitions") from None
-    except SlurmCommandError as exc:
-        return failed("partitions", exc)
-    return Payload({"partitions": partitions})
+        return Payload({"partitions": partitions})
+
+    return read_collection(ctx, "partitions", load)
 
 
 def partition(record: dict[str, str], null: str | None = "") -> dict[str, Any]:

@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slurmrest_stdio.api import Context, Payload, Result
+from slurmrest_stdio.api import Context, Payload, Result, read_collection
 from slurmrest_stdio.api.v0_0_38.diag import unreadable
 from slurmrest_stdio.api.v0_0_38.partitions import (
     INFINITE,
     NO_VAL,
     duration_seconds,
-    failed,
     null_string,
     text,
-    unchanged_or_bad,
 )
-from slurmrest_stdio.errors import SlurmCommandError
 
 PREFIX = "/slurm/v0.0.38"
 
@@ -42,19 +39,16 @@ def get_reservation(ctx: Context) -> Result:
 
 
 def _answer(ctx: Context, name: str | None) -> Result:
-    early = unchanged_or_bad(ctx, "reservations", "reservations")
-    if early is not None:
-        return early
-    try:
+    def load() -> Result:
         records = ctx.backend.reservations(ctx.identity, name)
         try:
             reservations = [reservation(r, null_string(ctx)) for r in records]
         except (KeyError, ValueError) as exc:
             raise unreadable("scontrol show reservation", exc,
                              "slurm_load_reservations") from None
-    except SlurmCommandError as exc:
-        return failed("reservations", exc)
-    return Payload({"reservations": reservations})
+        return Payload({"reservations": reservations})
+
+    return read_collection(ctx, "reservations", load)
 
 
 def reservation(record: dict[str, str], null: str | None = "") -> dict[str, Any]:
