@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Mapping, Sequence
 
 from slurmrest_stdio.auth.base import Identity
@@ -58,39 +57,11 @@ class SubmitCli(CliCore):
                 if index:
                     argv.append(":")
                 argv += ["--ignore-pbs", f"--export-file={fd}", *options]
-            out = self._run_passing(argv, who, script, fds)
+            out = self.run(argv, who, stdin=script, pass_fds=fds)
         finally:
             for fd in fds:
                 os.close(fd)
         return _result(out, het=len(components) > 1)
-
-    def _run_passing(self, argv: Sequence[str], who: Identity, stdin: bytes,
-                     fds: Sequence[int]) -> Outcome:
-        """``CliCore.run`` for a command that also inherits descriptors ``fds``.
-
-        Raises:
-            SlurmCommandError: it could not be started or ran out of time.
-        """
-        self._check_conf()
-        self._start_version()
-        try:
-            proc = subprocess.run(
-                list(argv), input=stdin, capture_output=True, env=self.environment(who),
-                timeout=self._timeout, check=False, pass_fds=tuple(fds),
-            )
-        except FileNotFoundError as exc:
-            raise SlurmCommandError(
-                [SlurmError("Unspecified error", -1, f"{argv[0]} is not installed", argv[0])]
-            ) from exc
-        except subprocess.TimeoutExpired as exc:
-            raise SlurmCommandError(
-                [SlurmError(
-                    "Socket timed out on send/recv operation", 5004,
-                    f"{argv[0]} did not finish within {self._timeout:g} seconds", argv[0],
-                )],
-                status=504,
-            ) from exc
-        return Outcome(proc.returncode, proc.stdout, proc.stderr)
 
 
 def _environment_fd(env: Mapping[str, str]) -> int:

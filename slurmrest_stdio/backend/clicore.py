@@ -66,9 +66,15 @@ class CliCore:
         return env
 
     def run(
-        self, argv: Sequence[str], who: Identity | None, *, stdin: bytes | None = None
+        self,
+        argv: Sequence[str],
+        who: Identity | None,
+        *,
+        stdin: bytes | None = None,
+        pass_fds: Sequence[int] = (),
     ) -> Outcome:
-        """Run one Slurm command; return its exit status and output.
+        """Run one Slurm command; return its exit status and output. ``pass_fds`` are
+        descriptors the command inherits (sbatch's ``--export-file=<fd>``).
 
         Raises:
             SlurmCommandError: it could not be started or ran out of time.
@@ -84,6 +90,7 @@ class CliCore:
                 env=self.environment(who),
                 timeout=self._timeout,
                 check=False,
+                pass_fds=tuple(pass_fds),
             )
         except FileNotFoundError as exc:
             raise SlurmCommandError(

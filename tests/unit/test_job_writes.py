@@ -724,10 +724,10 @@ class SubmitProbe(SlurmCli):
         self.stdin = b""
         self.fd_data: dict[int, bytes] = {}
 
-    def _run_passing(self, argv: Sequence[str], who: Identity, stdin: bytes,
-                     fds: Sequence[int]) -> Outcome:
-        self.argv, self.stdin = list(argv), stdin
-        for fd in fds:
+    def run(self, argv: Sequence[str], who: Identity | None, *,
+            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+        self.argv, self.stdin = list(argv), stdin or b""
+        for fd in pass_fds:
             self.fd_data[fd] = os.read(fd, 1 << 20)
         return self.outcome
 
@@ -797,7 +797,7 @@ class ControlProbe(SlurmCli):
         self.ran: list[list[str]] = []
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
         self.ran.append(list(argv))
         for key, outcome in self.outcomes.items():
             if key in " ".join(argv):
