@@ -51,7 +51,14 @@ def test_readme_has_examples() -> None:
     assert not matches(["a...", "z"], ["abc", "x", "z"])
 
 
-@pytest.mark.usefixtures("cluster", "test_user")
+@pytest.fixture(scope="module")
+def no_demo_job() -> None:
+    """The job examples find "their" job by the name demo: start without a leftover."""
+    subprocess.run(["scancel", f"--user={TEST_USER}", "--name=demo"], check=False,
+                   capture_output=True, timeout=60)
+
+
+@pytest.mark.usefixtures("cluster", "test_user", "no_demo_job")
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c[:60] for c, _ in EXAMPLES])
 def test_readme_example(command: str, expected: list[str]) -> None:
     u = user(TEST_USER)

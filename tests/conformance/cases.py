@@ -122,6 +122,11 @@ ERROR_CASES = [
     Case("body_on_delete", request("DELETE", PING, body=b"{}"), (405,)),
     Case("body_on_get_unsupported_accept",
          request("GET", PING, "Accept: text/html", body=b"{}"), (415,)),
+    # a body we cannot read: both say 400 (ours names the type, so only status and type)
+    *[Case(f"body_unknown_content_type_{kind}",
+           request("POST", "/slurm/v0.0.38/job/submit", f"Content-Type: {kind}/x",
+                   body=b'{"script": "#!/bin/sh\\n"}'), (400,), mode=Mode.STATUS)
+      for kind in ("text", "application")],
 ]
 
 
