@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from slurmrest_stdio import codec, errors
-from slurmrest_stdio.api import Context, Payload, Plugin, envelope
+from slurmrest_stdio.api import Context, Payload, Plugin, Result, envelope
 from slurmrest_stdio.auth.base import AuthPlugin, Identity, Peer, authenticate
+from slurmrest_stdio.auth.jwt import SLURM_REFUSED, perhaps_refused
 from slurmrest_stdio.backend.base import Backend
 from slurmrest_stdio.protocol import Request, Response, text_response
 from slurmrest_stdio.router import Router, parse_target
@@ -108,6 +109,11 @@ class App:
             if op.plugin is None:
                 raise
             result = Payload({}, exc.status, tuple(e.to_dict() for e in exc.errors))
+        # A JWT that slurmctld refuses (forged, revoked) makes every command fail; that is
+        # the client failing to authenticate: 401 with Slurm's errors (slurmrestd says 500)
+        if (identity.token and _perhaps_refused(result)
+                and self.backend.token_refused(identity)):
+            result = _token_refused(result)
         if isinstance(result, Response):
             return result
         assert op.plugin is not None  # only plugin routes return payloads
@@ -123,3 +129,19 @@ class App:
         return Response(
             err.status, str(err).encode("utf-8"), "text/plain", headers, close=err.fatal
         )
+
+
+def _perhaps_refused(result: Result) -> bool:
+    """A 500 whose errors leave open that slurmctld refused the token (worth asking)."""
+    if result.status != 500:
+        return False
+    if isinstance(result, Response):
+        return True
+    return perhaps_refused(e.get("error_number", -1) for e in result.errors)
+
+
+def _token_refused(result: Result) -> Result:
+    """``result`` as a 401, slurmctld's refusal of the token heading its errors."""
+    if isinstance(result, Response):
+        return replace(result, status=401)
+    return replace(result, status=401, errors=(SLURM_REFUSED.to_dict(), *result.errors))

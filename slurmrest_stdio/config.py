@@ -49,13 +49,29 @@ class Limits:
 
 # -- plugins and security tokens, named as slurmrestd names them ---------------------------
 
-AUTH_PLUGINS = ("rest_auth/local",)
+#: with no -a, both: a request carrying a token is JWT's, any other falls to local auth
+AUTH_PLUGINS = ("rest_auth/jwt", "rest_auth/local")
 OPENAPI_PLUGINS = ("openapi/v0.0.38",)
 SECURITY_TOKENS = frozenset(
     {"disable_user_check", "disable_unshare_files", "disable_unshare_sysv", "become_user"}
 )
 
 DEFAULT_SLURM_CONF = "/etc/slurm/slurm.conf"
+
+# -- JWT ----------------------------------------------------------------------------------
+
+#: slurmctld's HS256 key when AuthAltParameters names no ``jwt_key=``: this file in
+#: StateSaveLocation (Slurm's own default; slurmdbd has none and needs jwt_key)
+DEFAULT_JWT_KEY_NAME = "jwt_hs256.key"
+
+#: Seconds a token obtained for proxy mode (``scontrol token username=<user>``) lives. Long
+#: enough for a request's commands (each bounded by COMMAND_TIMEOUT) to finish under it,
+#: short enough that a token lost from a process is of little use to anyone.
+PROXY_TOKEN_LIFESPAN = 300
+
+#: A proxy token is reused for later requests of the same connection only while this many
+#: seconds of it remain, so that no request starts with a token about to expire.
+PROXY_TOKEN_MARGIN = 2 * COMMAND_TIMEOUT
 
 
 @dataclass(frozen=True)

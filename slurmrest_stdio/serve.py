@@ -146,11 +146,12 @@ def serve(config: Config, endpoint: Endpoint, conn: Stream) -> int:
     from slurmrest_stdio.app import App
     from slurmrest_stdio.auth import load_chain
     from slurmrest_stdio.backend.slurmcli import SlurmCli
+    from slurmrest_stdio.io.keys import jwt_facts
 
     backend = SlurmCli(config)
     app = App(
         peer=endpoint.peer,
-        auth_chain=load_chain(config.auth_types),
+        auth_chain=load_chain(config.auth_types, {"rest_auth/jwt": jwt_facts(config, backend)}),
         backend=backend,
         plugins=api.load_plugins(config.openapi_plugins),
     )

@@ -193,9 +193,26 @@ class JobControlOps(Protocol):
         ...
 
 
+class TokenOps(Protocol):
+    def user_token(self, who: Identity, user: str, lifespan: int) -> str:
+        """A token for ``user`` valid ``lifespan`` seconds, obtained from Slurm with
+        ``who``'s token (JWT proxy mode; Slurm grants it to root and SlurmUser only).
+
+        Raises:
+            SlurmCommandError: status 401 when Slurm refused ``who`` (or its token);
+                another status when Slurm could not be asked.
+        """
+        ...
+
+    def token_refused(self, who: Identity) -> bool:
+        """Whether slurmctld refuses ``who``'s token (asked after a command failed, to
+        tell a bad token from any other failure). False when that cannot be told."""
+        ...
+
+
 class Backend(
     PingOps, DiagOps, ChangeOps, JobsOps, NodesOps, PartitionsOps, ReservationsOps,
-    SubmitOps, JobControlOps, Protocol,
+    SubmitOps, JobControlOps, TokenOps, Protocol,
 ):
     """Everything the operations need from Slurm."""
 

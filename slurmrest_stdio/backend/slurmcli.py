@@ -10,6 +10,7 @@ from slurmrest_stdio.backend.cli_nodes import NodesCli
 from slurmrest_stdio.backend.cli_partitions import PartitionsCli
 from slurmrest_stdio.backend.cli_reservations import ReservationsCli
 from slurmrest_stdio.backend.cli_submit import SubmitCli
+from slurmrest_stdio.backend.cli_tokens import TokensCli
 from slurmrest_stdio.backend.clicore import CliCore, Outcome, slurm_error
 
 __all__ = ["CliCore", "Outcome", "SlurmCli", "slurm_error"]
@@ -17,6 +18,6 @@ __all__ = ["CliCore", "Outcome", "SlurmCli", "slurm_error"]
 
 class SlurmCli(
     DiagCli, ChangesCli, JobsCli, NodesCli, PartitionsCli, ReservationsCli, SubmitCli,
-    JobControlCli,
+    JobControlCli, TokensCli,
 ):
     """Every operation of :class:`~slurmrest_stdio.backend.base.Backend`."""

@@ -176,6 +176,30 @@ DIFFERENCES: dict[str, str] = {
         "'Access/permission denied' from us (we answer for slurmctld, whose answer scancel "
         "would only give after 90 s of retries)."
     ),
+    # -- rest_auth/jwt ---------------------------------------------------------------------
+    "jwt_refused_401": (
+        "A token Slurm does not accept is 401 for us; slurmrestd 22.05 runs the request "
+        "and answers 500 with Slurm's errors (it never looks at the token itself). What is "
+        "certain without a key (expired, alg 'none' or another Slurm cannot verify, not a "
+        "JWT, no user claim) and, when the process can read the cluster's key, a bad "
+        "signature, is refused before any command runs: 401 text/plain 'Authentication "
+        "failure: <reason>'. A token only slurmctld can judge (a bad signature, no key "
+        "readable) is 401 after the command failed: the v0.0.38 envelope, error 1007 "
+        "'Protocol authentication error' (what later slurmrestd releases report there) "
+        "first, then slurmrestd's errors. A token naming another user in X-SLURM-USER-NAME "
+        "without being root's or SlurmUser's: 401 (slurmrestd: 500)."
+    ),
+    "jwt_headers_23_02": (
+        "slurmrestd 22.05 wants both X-SLURM-USER-NAME and X-SLURM-USER-TOKEN and reads no "
+        "'Authorization: Bearer' (401). We also take the token header alone and Bearer "
+        "tokens, as slurmrestd 23.02 and later do; the token names the user."
+    ),
+    "jwt_reject_reason": (
+        "When rest_auth/jwt refuses a request (a user name without a token, the token "
+        "header and a Bearer token together, a bad token) our 401 body says why: "
+        "'Authentication failure: <reason>'; slurmrestd's is 'Authentication failure'. A "
+        "request no plugin accepts (no credentials) gets slurmrestd's exact text."
+    ),
 }
 
 

@@ -176,7 +176,7 @@ def test_version(test_user: str) -> None:
 def test_auth_plugin_list(test_user: str) -> None:
     out = run_cli("-a", "list")
     assert out.returncode == 0
-    assert out.output.decode().split() == ["rest_auth/local"]
+    assert out.output.decode().split() == ["rest_auth/jwt", "rest_auth/local"]
 
 
 def test_openapi_plugin_list(test_user: str) -> None:

@@ -71,6 +71,12 @@ class FakeBackend:
     def signal_job(self, who: Identity, job_id: str, signal: str | None) -> None:
         raise NotImplementedError
 
+    def user_token(self, who: Identity, user: str, lifespan: int) -> str:
+        raise NotImplementedError
+
+    def token_refused(self, who: Identity) -> bool:
+        raise NotImplementedError
+
 
 def make_app(backend: FakeBackend | None = None, peer: Peer = OWN_PIPE) -> App:
     return App(

@@ -83,3 +83,12 @@ def test_missing_explicit_slurm_conf_fails_at_once() -> None:
     assert "slurm.conf /nonexistent/slurm.conf does not exist" in str(info.value)
     with pytest.raises(SlurmCommandError):
         cli.version()
+
+
+def test_change_check_never_speaks_for_another_identity() -> None:
+    cli = SlurmCli(Config(), environ={})
+    cli._libslurm = object()  # as if initialised for the first client's token
+    cli._libslurm_token = "first-token"
+    other = Identity("bob", 1002, "rest_auth/jwt", token="second-token")
+    assert cli.changed_since("jobs", 2**40, other) is True
+    assert cli.changed_since("jobs", 2**40, ALICE) is True  # no token: not the same either
