@@ -115,16 +115,29 @@ def run(config: Config) -> int:
     """Serve one connection on stdin/stdout with ``config``; return the exit status."""
     from slurmrest_stdio.io import detect, logsetup, privileges
 
+    changed: str | None = None
+    fds = (0, 1)  # where the connection is, for the log's "is stderr the connection?"
     try:
         privileges.check_security(config)
-        privileges.drop(config.uid, config.gid)
-        privileges.check_user(config)
-        endpoint = detect.detect(os.environ)
+        # read while we may still be root: slurm.conf need not be readable after a drop
+        forbidden = privileges.read_forbidden(config)
+        if privileges.BECOME_USER in config.security:
+            privileges.check_become_user_start()
+            endpoint = detect.detect(os.environ)
+            fds = (endpoint.in_fd, endpoint.out_fd)
+            # the switch happens before a single request byte is read
+            endpoint, changed = privileges.become_peer(endpoint, config, forbidden)
+        else:
+            changed = privileges.drop(config)
+            privileges.check_user(config, forbidden)
+            endpoint = detect.detect(os.environ)
     except StartupError as exc:
-        logsetup.setup(config.log_level, config.log_stderr_level, 0, 1)
+        logsetup.setup(config.log_level, config.log_stderr_level, *fds)
         log.critical("fatal: %s", exc)
         return ExitCode.STARTUP
     logsetup.setup(config.log_level, config.log_stderr_level, endpoint.in_fd, endpoint.out_fd)
+    if changed:
+        log.info("%s", changed)
     for notice in config.notices:
         log.warning("%s", notice)
     return serve(config, endpoint, Connection(endpoint, config.limits.write_timeout))

@@ -113,10 +113,13 @@ def test_unknown_security_value_is_refused(test_user: str) -> None:
     assert_no_traceback(out.stderr)
 
 
-def test_become_user_is_refused_until_supported(test_user: str) -> None:
-    out = run_cli(env=base_env(SLURMRESTD_SECURITY="become_user"), stdin_data=get(NOPE))
+def test_become_user_needs_root(test_user: str) -> None:
+    """become_user switches to each connection's peer, so it must start as root (the
+    rest of the mode is covered in test_privileges.py)."""
+    env = base_env(SLURMRESTD_SECURITY="become_user")
+    out = run_cli("-a", "rest_auth/local", env=env, stdin_data=get(NOPE))
     assert out.returncode == STARTUP_REFUSED
-    assert "become_user" in out.stderr
+    assert "become_user must be started as root" in out.stderr
     assert out.output == b""
 
 
