@@ -25,7 +25,7 @@ import functools
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +79,23 @@ class CliCore:
         Raises:
             SlurmCommandError: it could not be started or ran out of time.
         """
+        return self.run_with_env(argv, self.environment(who), stdin=stdin, pass_fds=pass_fds)
+
+    def run_with_env(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        stdin: bytes | None = None,
+        pass_fds: Sequence[int] = (),
+    ) -> Outcome:
+        """:meth:`run` with exactly ``env`` as the command's environment instead of
+        :meth:`environment`; the caller answers for every variable in it (a token
+        submission, ``cli_submit``, hands the job's environment to sbatch this way).
+
+        Raises:
+            SlurmCommandError: it could not be started or ran out of time.
+        """
         self._check_conf()
         self._start_version()  # overlaps `scontrol --version` with the real work
         try:
@@ -87,7 +104,7 @@ class CliCore:
                 input=stdin,
                 stdin=None if stdin is not None else subprocess.DEVNULL,
                 capture_output=True,
-                env=self.environment(who),
+                env=dict(env),
                 timeout=self._timeout,
                 check=False,
                 pass_fds=tuple(pass_fds),
