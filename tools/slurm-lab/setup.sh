@@ -46,7 +46,8 @@ PKGS=(munge slurmctld slurmd slurm-client slurmrestd slurmdbd
       slurm-wlm-mysql-plugin mariadb-server mariadb-client
       slurm-wlm-doc               # html docs incl. rest_api.html (reference)
       hyperfine jq curl socat procps util-linux
-      python3-venv)               # the package is installed into a venv of Debian's python3
+      python3-venv                # the package is installed into a venv of Debian's python3
+      xinetd systemd)             # the super-servers the deployment tests run (never as services)
 if [ "${LAB_SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${PKGS[@]}"; do
