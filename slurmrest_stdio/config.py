@@ -51,7 +51,7 @@ class Limits:
 
 #: with no -a, both: a request carrying a token is JWT's, any other falls to local auth
 AUTH_PLUGINS = ("rest_auth/jwt", "rest_auth/local")
-OPENAPI_PLUGINS = ("openapi/v0.0.38",)
+OPENAPI_PLUGINS = ("openapi/v0.0.38", "openapi/dbv0.0.38")
 SECURITY_TOKENS = frozenset(
     {"disable_user_check", "disable_unshare_files", "disable_unshare_sysv", "become_user"}
 )

@@ -27,6 +27,7 @@ ESLURM_REST_FAIL_PARSING = 9001
 #: slurmrestd plugin name -> module that defines it (imported only when loaded)
 VERSIONS: dict[str, str] = {
     "openapi/v0.0.38": "slurmrest_stdio.api.v0_0_38",
+    "openapi/dbv0.0.38": "slurmrest_stdio.api.dbv0_0_38",
 }
 
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from slurmrest_stdio.auth.base import Identity
+from slurmrest_stdio.backend.ops_dbaccounts import DbAccountsOps
+from slurmrest_stdio.backend.ops_dbjobs import DbJobsOps
+from slurmrest_stdio.backend.ops_dbobjects import DbObjectsOps
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ class TokenOps(Protocol):
 
 class Backend(
     PingOps, DiagOps, ChangeOps, JobsOps, NodesOps, PartitionsOps, ReservationsOps,
-    SubmitOps, JobControlOps, TokenOps, Protocol,
+    SubmitOps, JobControlOps, TokenOps, DbJobsOps, DbAccountsOps, DbObjectsOps, Protocol,
 ):
     """Everything the operations need from Slurm."""
 

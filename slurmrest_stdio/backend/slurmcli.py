@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from slurmrest_stdio.backend.cli_changes import ChangesCli
+from slurmrest_stdio.backend.cli_dbaccounts import DbAccountsCli
+from slurmrest_stdio.backend.cli_dbjobs import DbJobsCli
+from slurmrest_stdio.backend.cli_dbobjects import DbObjectsCli
 from slurmrest_stdio.backend.cli_diag import DiagCli
 from slurmrest_stdio.backend.cli_jobcontrol import JobControlCli
 from slurmrest_stdio.backend.cli_jobs import JobsCli
@@ -18,6 +21,6 @@ __all__ = ["CliCore", "Outcome", "SlurmCli", "slurm_error"]
 
 class SlurmCli(
     DiagCli, ChangesCli, JobsCli, NodesCli, PartitionsCli, ReservationsCli, SubmitCli,
-    JobControlCli, TokensCli,
+    JobControlCli, TokensCli, DbJobsCli, DbAccountsCli, DbObjectsCli,
 ):
     """Every operation of :class:`~slurmrest_stdio.backend.base.Backend`."""

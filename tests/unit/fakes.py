@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from slurmrest_stdio.api import load_plugins
 from slurmrest_stdio.app import App
 from slurmrest_stdio.auth.base import Identity, Peer, PeerKind
 from slurmrest_stdio.auth.local import LocalAuth
-from slurmrest_stdio.backend.base import ControllerPing, SlurmVersion, SubmitResult
+from slurmrest_stdio.backend.base import Backend, ControllerPing, SlurmVersion, SubmitResult
 from slurmrest_stdio.config import OPENAPI_PLUGINS, Limits
 from slurmrest_stdio.errors import SlurmCommandError
 from slurmrest_stdio.serve import converse
@@ -82,7 +82,8 @@ def make_app(backend: FakeBackend | None = None, peer: Peer = OWN_PIPE) -> App:
     return App(
         peer=peer,
         auth_chain=[LocalAuth()],
-        backend=backend or FakeBackend(),
+        # the fake implements what these tests use; anything else fails loudly at call time
+        backend=cast(Backend, backend or FakeBackend()),
         plugins=load_plugins(OPENAPI_PLUGINS),
     )
 

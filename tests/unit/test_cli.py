@@ -36,7 +36,7 @@ def test_defaults(captured: list[Config]) -> None:
     assert result.exit_code == 0, result.output
     (config,) = captured
     assert config.auth_types == ("rest_auth/jwt", "rest_auth/local")
-    assert config.openapi_plugins == ("openapi/v0.0.38",)
+    assert config.openapi_plugins == ("openapi/v0.0.38", "openapi/dbv0.0.38")
     assert config.log_level == logging.INFO and config.log_stderr_level is None
     assert config.limits.max_body_bytes == 50 * 1024 * 1024
     assert config.notices == ()
@@ -73,7 +73,7 @@ def test_ignored_options_become_notices(captured: list[Config]) -> None:
 
 def test_listings(captured: list[Config]) -> None:
     assert invoke("-a", "list").output == "rest_auth/jwt\nrest_auth/local\n"
-    assert invoke("-s", "list").output == "openapi/v0.0.38\n"
+    assert invoke("-s", "list").output == "openapi/v0.0.38\nopenapi/dbv0.0.38\n"
     assert invoke("-V").output.startswith("slurmrest-stdio ")
     spec = json.loads(invoke("--generate-openapi-spec").output)
     assert spec["openapi"].startswith("3.0") and "/slurm/v0.0.38/ping" in spec["paths"]
