@@ -5,7 +5,7 @@ One module per resource; each has its ``ROUTES`` and its OpenAPI fragment in ``s
 
 from __future__ import annotations
 
-from slurmrest_stdio.api import Plugin
+from slurmrest_stdio.api import plugin_from_modules
 from slurmrest_stdio.api.v0_0_38 import (
     diag,
     job_control,
@@ -16,15 +16,9 @@ from slurmrest_stdio.api.v0_0_38 import (
     submit,
 )
 
-_MODULES = (diag, jobs, job_control, submit, nodes, partitions, reservations)
-
 PLUGINS = {
-    "openapi/v0.0.38": Plugin(
-        type="openapi/v0.0.38",
-        name="Slurm OpenAPI v0.0.38",
-        routes=tuple(route for module in _MODULES for route in module.ROUTES),
-        spec_files=tuple(
-            f"v0_0_38/spec/{module.__name__.rsplit('.', 1)[1]}.json" for module in _MODULES
-        ),
+    "openapi/v0.0.38": plugin_from_modules(
+        "openapi/v0.0.38", "Slurm OpenAPI v0.0.38",
+        (diag, jobs, job_control, submit, nodes, partitions, reservations),
     ),
 }
