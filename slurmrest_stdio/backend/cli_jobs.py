@@ -48,9 +48,16 @@ _NO_ERRORS = b'\n  "errors": [\n  ],\n'
 _ERRORS_WITHIN = 4096
 
 
-def read_document(out: Outcome, source: str, description: str) -> bytes:
-    """The v0.0.38 document a Slurm command printed (``squeue --json``, ``sinfo --json``),
-    checked: returned as printed when its ``errors`` list is empty.
+#: how Slurm's YAML writes an empty ``errors`` list
+_YAML_NO_ERRORS = b"\n!!str errors: !!seq []\n"
+#: per format: how the document starts, and how it says "no errors"
+_FORMATS = {"json": (b"{", _NO_ERRORS), "yaml": (b"%YAML", _YAML_NO_ERRORS)}
+
+
+def read_document(out: Outcome, source: str, description: str, fmt: str = "json") -> bytes:
+    """The v0.0.38 document a Slurm command printed (``squeue --json``, ``sinfo --json``,
+    or their ``--yaml``: slurmrestd's YAML with version directive and explicit tags when
+    ``fmt`` is "yaml"), checked: returned as printed when its ``errors`` list is empty.
 
     ``source`` and ``description`` fill what an error inside the document does not say
     (``sinfo`` reports ``{"error", "errno"}`` only).
@@ -59,56 +66,33 @@ def read_document(out: Outcome, source: str, description: str) -> bytes:
         SlurmCommandError: the command failed, printed no such document, or the document
             reports errors (500, like slurmrestd, with those errors).
     """
+    start, clean = _FORMATS[fmt]
     body = out.stdout
-    if out.returncode != 0 or not body.startswith(b"{"):
+    if out.returncode != 0 or not body.startswith(start):
         raise SlurmCommandError([slurm_error(out.stderr, source, default=description)])
-    if body.find(_NO_ERRORS, 0, _ERRORS_WITHIN) >= 0:
-        return body
-    try:
-        doc = json.loads(body)
-        reported = doc["errors"]
-        if not isinstance(reported, list):
-            raise TypeError("errors is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SlurmCommandError([SlurmError(
-            "Unspecified error", -1, f"unreadable output of {source}: {exc}", source,
-        )]) from exc
-    if not reported:
-        return body
-    raise SlurmCommandError([_envelope_error(e, source, description) for e in reported])
-
-
-#: how Slurm's YAML writes an empty ``errors`` list
-_YAML_NO_ERRORS = b"\n!!str errors: !!seq []\n"
-
-
-def read_yaml_document(out: Outcome, source: str, description: str) -> bytes:
-    """Like :func:`read_document`, for the YAML that ``squeue --yaml`` and ``sinfo --yaml``
-    print (slurmrestd's YAML: version directive, explicit tags).
-
-    Raises:
-        SlurmCommandError: as :func:`read_document`.
-    """
-    body = out.stdout
-    if out.returncode != 0 or not body.startswith(b"%YAML"):
-        raise SlurmCommandError([slurm_error(out.stderr, source, default=description)])
-    if body.find(_YAML_NO_ERRORS, 0, _ERRORS_WITHIN) >= 0:
+    if body.find(clean, 0, _ERRORS_WITHIN) >= 0:
         return body
     from slurmrest_stdio import codec
     from slurmrest_stdio.errors import BadRequest
 
     try:
-        doc = codec.decode(body, "yaml")  # only a failure is read: a short document
+        # only a failure is read in full: such a document is short
+        doc = json.loads(body) if fmt == "json" else codec.decode(body, "yaml")
         reported = doc["errors"]
         if not isinstance(reported, list):
             raise TypeError("errors is not a list")
-    except (BadRequest, KeyError, TypeError) as exc:
+    except (ValueError, BadRequest, KeyError, TypeError) as exc:
         raise SlurmCommandError([SlurmError(
             "Unspecified error", -1, f"unreadable output of {source}: {exc}", source,
         )]) from exc
     if not reported:
         return body
     raise SlurmCommandError([_envelope_error(e, source, description) for e in reported])
+
+
+def read_yaml_document(out: Outcome, source: str, description: str) -> bytes:
+    """:func:`read_document` for YAML."""
+    return read_document(out, source, description, "yaml")
 
 
 def yaml_records(body: bytes, key: str) -> tuple[bytes, list[bytes], bytes]:
