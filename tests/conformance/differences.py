@@ -200,6 +200,30 @@ DIFFERENCES: dict[str, str] = {
         "'Authentication failure: <reason>'; slurmrestd's is 'Authentication failure'. A "
         "request no plugin accepts (no credentials) gets slurmrestd's exact text."
     ),
+    "db_jobs_query_errors": (
+        "GET /slurmdb/v0.0.38/jobs with a filter slurmrestd does not know or a value it "
+        "cannot read (time, integer, job state, step id): slurmrestd answers 500, and for an "
+        "unknown filter its error names nothing ('Unknown Query field', no source). We "
+        "answer 400 (a client error, nothing asked of Slurm) with error 9000, the filter's "
+        "name in 'source' and, for an unknown one, in the description too."
+    ),
+    "db_jobs_group_filter": (
+        "slurmrestd 22.05's dbv0.0.38 jobs filter by group is called 'groups' in its code "
+        "while its spec names it 'group' (500 'Unknown Query field'), and it hands group "
+        "names to slurmdbd unresolved, where they match no group id as intended (a name "
+        "reads as gid 0). We take both spellings and resolve names as 'sacct --group' does."
+    ),
+    "db_jobs_unsupported_filters": (
+        "The jobs filters submit_time, exit_code, reason, reservation and constraints have no "
+        "sacct 22.05 option, so 'sacct --json' cannot hand them to slurmrestd's handler; "
+        "instead of ignoring them we answer 400 (error 9000, the filter in 'source'). "
+        "slurmrestd filters by them."
+    ),
+    "db_job_bad_id": (
+        "GET /slurmdb/v0.0.38/job/{job_id} with an id Slurm cannot read as job/step ids "
+        "('abc', '1.x'): slurmrestd exits in Slurm's fatal 'Bad job/step specified' and "
+        "writes nothing. We answer 400, error 9000, source 'job_id'."
+    ),
 }
 
 

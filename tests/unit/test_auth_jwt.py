@@ -12,7 +12,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jwt as pyjwt
 import pytest
@@ -32,6 +32,7 @@ from slurmrest_stdio.auth.jwt import (
     token_user,
 )
 from slurmrest_stdio.auth.local import LocalAuth
+from slurmrest_stdio.backend.base import Backend
 from slurmrest_stdio.backend.cli_tokens import TokensCli
 from slurmrest_stdio.backend.clicore import Outcome
 from slurmrest_stdio.config import (
@@ -398,8 +399,8 @@ class TokenBackend(FakeBackend):
 def serve_one(headers: str, backend: FakeBackend, keys: JwtKeys = NO_KEY) -> tuple[int, Any]:
     """One GET ping with ``headers`` (CRLF-separated lines) through the real protocol and
     an app whose chain is JWT then local; (status, JSON body or text)."""
-    app = App(peer=OWN_PIPE, auth_chain=[plugin(keys), LocalAuth()], backend=backend,
-              plugins=load_plugins(OPENAPI_PLUGINS))
+    app = App(peer=OWN_PIPE, auth_chain=[plugin(keys), LocalAuth()],
+              backend=cast(Backend, backend), plugins=load_plugins(OPENAPI_PLUGINS))
     extra = f"{headers}\r\n" if headers else ""
     raw = f"GET /slurm/v0.0.38/ping HTTP/1.1\r\n{extra}Connection: close\r\n\r\n".encode()
     stream = ScriptedStream([raw])
@@ -436,7 +437,7 @@ def test_a_handler_answering_a_failure_itself_is_401_too() -> None:
             raise SlurmCommandError([SlurmError("Unspecified error", -1,
                                                 "Failed while looking for jobs")])
 
-    app = App(peer=OWN_PIPE, auth_chain=[plugin()], backend=Jobs(refused=True),
+    app = App(peer=OWN_PIPE, auth_chain=[plugin()], backend=cast(Backend, Jobs(refused=True)),
               plugins=load_plugins(OPENAPI_PLUGINS))
     ex = app.handle(Request("GET", "/slurm/v0.0.38/jobs", (("x-slurm-user-token", make()),)))
     body = json.loads(ex.response.body)

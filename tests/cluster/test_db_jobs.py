@@ -1,0 +1,176 @@
+"""GET /slurmdb/v0.0.38/jobs and job/{job_id} through the real program and real Slurm.
+
+Two jobs are made for the module as the test user: one that runs and completes, one held
+and cancelled before it ever ran (its accounting record has no start time). They stay in
+the accounting database like every job does; nothing else is created. The expected
+documents are ``sacct``'s own, run as the test user with the options the program should
+use, so these tests check the filter mapping and the pass-through, and every real answer is
+validated against our spec.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+
+from slurmrest_stdio.api import load_plugins
+from slurmrest_stdio.api.dbv0_0_38.jobs import EPOCH_START
+from slurmrest_stdio.api.openapi import build_spec
+from slurmrest_stdio.config import OPENAPI_PLUGINS
+from tests.helpers import TEST_USER, ParsedResponse, request, run_pipe, slurm_up, user
+
+pytestmark = pytest.mark.usefixtures("cluster", "test_user")
+
+DB = "/slurmdb/v0.0.38"
+SPEC = build_spec(load_plugins(OPENAPI_PLUGINS))
+YAML = "application/x-yaml"
+
+
+def as_test_user(*argv: str) -> bytes:
+    u = user(TEST_USER)
+    out = subprocess.run(list(argv), capture_output=True, check=True, timeout=60,
+                         user=u.uid, group=u.gid, extra_groups=[], cwd="/",
+                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    return out.stdout
+
+
+@dataclass(frozen=True)
+class AccountedJobs:
+    done: int
+    never_ran: int
+
+
+def _recorded(job_id: int, state: str) -> bool:
+    out = as_test_user("sacct", "-X", "-n", "-P", "-o", "State", f"--jobs={job_id}")
+    return out.decode().strip().startswith(state)
+
+
+def make_accounted_jobs() -> AccountedJobs:
+    """A completed job and a job cancelled while held, both as the test user, waited for
+    until slurmdbd has their final records."""
+    done = int(as_test_user("sbatch", "--parsable", "--job-name=zt_dbjobs_done",
+                            "--output=/dev/null", "--wrap=true").split(b";")[0])
+    held = int(as_test_user("sbatch", "--parsable", "--hold", "--job-name=zt_dbjobs_held",
+                            "--output=/dev/null", "--wrap=true").split(b";")[0])
+    as_test_user("scancel", str(held))
+    deadline = time.monotonic() + 90
+    while not (_recorded(done, "COMPLETED") and _recorded(held, "CANCELLED")):
+        assert time.monotonic() < deadline, "the test jobs never reached the database"
+        time.sleep(1)
+    return AccountedJobs(done, held)
+
+
+_made: dict[str, AccountedJobs] = {}
+
+
+@pytest.fixture
+def jobs() -> AccountedJobs:
+    """One pair of jobs per test session (tests only read them)."""
+    if "jobs" not in _made:
+        if not slurm_up():
+            pytest.skip("no cluster")
+        _made["jobs"] = make_accounted_jobs()
+    return _made["jobs"]
+
+
+def ask(*paths: str, accept: str | None = None) -> list[ParsedResponse]:
+    headers = (f"Accept: {accept}",) if accept else ()
+    run = run_pipe(b"".join(request("GET", p, *headers) for p in paths))
+    assert run.returncode == 0, run.stderr
+    assert len(run.responses) == len(paths), run.stdout[:500]
+    return run.responses
+
+
+def body(resp: ParsedResponse) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(resp.body)
+    return data
+
+
+def validate(path: str, resp: ParsedResponse) -> None:
+    """The real response fits the schema our spec gives for it."""
+    responses = SPEC["paths"][path]["get"]["responses"]
+    response = responses.get(str(resp.status), responses["default"])
+    ref = response["content"]["application/json"]["schema"]["$ref"]
+    OAS30Validator({"$ref": ref, "components": SPEC["components"]}).validate(body(resp))
+
+
+def test_one_job_is_sacct_document(jobs: AccountedJobs) -> None:
+    for job_id in (jobs.done, jobs.never_ran):
+        same_as_sacct(f"{DB}/job/{job_id}", ("sacct", "--json", f"--jobs={job_id}"))
+        resp, = ask(f"{DB}/job/{job_id}")
+        validate(f"{DB}/job/{{job_id}}", resp)
+        record, = body(resp)["jobs"]
+        assert record["job_id"] == job_id
+    never = body(ask(f"{DB}/job/{jobs.never_ran}")[0])["jobs"][0]
+    assert never["name"] == "zt_dbjobs_held"
+    assert never["state"]["current"] == "CANCELLED"
+
+
+def same_as_sacct(path: str, argv: tuple[str, ...], accept: str | None = None) -> None:
+    """Our answer is sacct's bytes (read again when slurmdbd was still finishing the
+    record between the two reads)."""
+    for attempt in range(3):
+        resp, = ask(path, accept=accept)
+        assert resp.status == 200
+        if resp.body == as_test_user(*argv) or attempt == 2:
+            break
+        time.sleep(1)
+    assert resp.body == as_test_user(*argv)
+
+
+def test_one_job_in_yaml_is_sacct_yaml(jobs: AccountedJobs) -> None:
+    same_as_sacct(f"{DB}/job/{jobs.done}", ("sacct", "--yaml", f"--jobs={jobs.done}"), YAML)
+
+
+def test_filters_reach_sacct(jobs: AccountedJobs) -> None:
+    both = f"{jobs.done},{jobs.never_ran}"
+    paths = (f"{DB}/jobs?step={both}", f"{DB}/jobs?step={both}&skip_steps=true",
+             f"{DB}/jobs?step={both}&state=CANCELLED",
+             f"{DB}/jobs?step={both}&job_name=zt_dbjobs_done&account=research")
+    listed, alloc, cancelled, named = ask(*paths)
+    for resp in (listed, alloc, cancelled, named):
+        assert resp.status == 200
+        validate(f"{DB}/jobs", resp)
+    same_as_sacct(paths[0], ("sacct", "--json", f"--jobs={both}"))
+    assert sorted(j["job_id"] for j in body(listed)["jobs"]) == sorted(
+        [jobs.done, jobs.never_ran])
+    assert all(j["steps"] == [] for j in body(alloc)["jobs"])
+    assert any(j["steps"] for j in body(listed)["jobs"])
+    assert [j["job_id"] for j in body(cancelled)["jobs"]] == [jobs.never_ran]
+    assert [j["job_id"] for j in body(named)["jobs"]] == [jobs.done]
+
+
+def test_whole_history_without_query_is_truncated() -> None:
+    full = json.loads(as_test_user("sacct", "--json", f"--starttime={EPOCH_START}"))
+    resp, = ask(f"{DB}/jobs")
+    assert resp.status == 200
+    validate(f"{DB}/jobs", resp)
+    records = {j["job_id"]: j for j in body(resp)["jobs"]}
+    assert all(j["time"]["start"] is not None for j in records.values())
+    never_started = [j for j in full["jobs"]
+                     if j["time"]["start"] is None and j["job_id"] in records]
+    for job in never_started:
+        times = records[job["job_id"]]["time"]
+        assert times["start"] == times["end"] == job["time"]["end"]
+    assert len(full["jobs"]) >= len(records)
+
+
+def test_errors(jobs: AccountedJobs) -> None:
+    unknown, bad_value, bad_id, missing = ask(
+        f"{DB}/jobs?nosuch=1", f"{DB}/jobs?start_time=bogus", f"{DB}/job/abc",
+        f"{DB}/job/4294967294")
+    for resp, source in ((unknown, "nosuch"), (bad_value, "start_time"), (bad_id, "job_id")):
+        assert resp.status == 400
+        err, = body(resp)["errors"]
+        assert (err["error_number"], err["source"]) == (9000, source)
+        validate(f"{DB}/jobs", resp)
+    assert missing.status == 200
+    assert body(missing)["jobs"] == []
+    assert [e["error_number"] for e in body(missing)["errors"]] == [9003]
