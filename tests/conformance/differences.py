@@ -200,6 +200,14 @@ DIFFERENCES: dict[str, str] = {
         "'Authentication failure: <reason>'; slurmrestd's is 'Authentication failure'. A "
         "request no plugin accepts (no credentials) gets slurmrestd's exact text."
     ),
+    "dbv0_0_38_object_schemas": (
+        "slurmrestd's own spec does not describe what its dbv0.0.38 tres/cluster/wckey "
+        "answers hold: dbv0.0.38_tres_info names the list 'tres' (the body says 'TRES'), "
+        "meta's version numbers are strings (the body has integers), a cluster's 'tres' "
+        "items are dbv0.0.38_response_tres (they are TRES records), wckeys lack 'accounts', "
+        "and unset strings (TRES name, cluster nodes/select_plugin/associations.root) are "
+        "not nullable. Our spec describes the bodies both programs send."
+    ),
     "db_jobs_query_errors": (
         "GET /slurmdb/v0.0.38/jobs with a filter slurmrestd does not know or a value it "
         "cannot read (time, integer, job state, step id): slurmrestd answers 500, and for an "
