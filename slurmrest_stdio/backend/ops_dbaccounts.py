@@ -2,8 +2,66 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Protocol
+
+from slurmrest_stdio.auth.base import Identity
+
+#: the ``sacctmgr show assoc`` columns read, in order (keys of the rows returned)
+ASSOC_FIELDS = (
+    "cluster", "account", "user", "partition", "parentname", "id", "lft", "defaultqos",
+    "fairshare", "priority", "grpjobs", "grpjobsaccrue", "grpsubmitjobs", "grptres",
+    "grptresmins", "grptresrunmins", "grpwall", "maxjobs", "maxjobsaccrue",
+    "maxsubmitjobs", "maxtresminsperjob", "maxtresrunmins", "maxtresperjob",
+    "maxtrespernode", "maxwalldurationperjob", "minpriothresh", "qos",
+)
+#: the ``sacctmgr show account`` columns read
+ACCOUNT_FIELDS = ("account", "descr", "org", "coordinators")
+#: the ``sacctmgr show user`` columns read
+USER_FIELDS = ("user", "defaultaccount", "defaultwckey", "adminlevel", "coordinators")
+#: the ``sacctmgr show tres`` columns read
+TRES_FIELDS = ("type", "name", "id")
 
 
 class DbAccountsOps(Protocol):
-    """Operations the ``/slurmdb/v0.0.38/`` handlers for accounts, users and associations need."""
+    """Operations the ``/slurmdb/v0.0.38/`` handlers for accounts, users and associations need.
+
+    Every read returns ``sacctmgr``'s parsable rows as mappings of the ``*_FIELDS`` names
+    to their text; an empty list when nothing matched. Names given are already checked
+    to be plain Slurm names.
+    """
+
+    def db_associations(
+        self, who: Identity, filters: Mapping[str, Sequence[str]]
+    ) -> list[dict[str, str]]:
+        """Associations matching ``filters`` (keys ``cluster``/``account``/``user``/
+        ``partition``, each a list of names), in the database's order (``lft``)."""
+        ...
+
+    def db_accounts(
+        self, who: Identity, name: str | None, with_deleted: bool
+    ) -> list[dict[str, str]]:
+        """Accounts (one when ``name`` is given); deleted ones too when asked, marked by
+        ``"deleted": "1"``."""
+        ...
+
+    def db_users(
+        self, who: Identity, name: str | None, with_deleted: bool
+    ) -> list[dict[str, str]]:
+        """Users (one when ``name`` is given); deleted ones too when asked, marked by
+        ``"deleted": "1"``."""
+        ...
+
+    def db_tres(self, who: Identity) -> list[dict[str, str]]:
+        """Every TRES the database knows (for the ids of the TRES in limits)."""
+        ...
+
+    def db_delete(self, who: Identity, entity: str, name: str) -> list[str]:
+        """Remove account or user (``entity``) ``name``; return what Slurm says it removed
+        (the names).
+
+        Raises:
+            SlurmCommandError: Slurm refused (its error), or nothing matched (status 304,
+                Slurm's "Data has not changed since time specified").
+        """
+        ...

@@ -1,0 +1,155 @@
+"""GET accounts, users, associations (slurmdb) against the lab's slurmdbd, as alice.
+
+Objects made with ``sacctmgr`` (as root) show up in our answers with what ``sacctmgr show``
+says about them, and are gone once deleted; the answers fit our OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+
+from slurmrest_stdio.api import load_plugins
+from slurmrest_stdio.api.openapi import build_spec
+from slurmrest_stdio.config import OPENAPI_PLUGINS
+from tests.cluster.test_auth_jwt import token
+from tests.helpers import request, run_pipe
+
+pytestmark = pytest.mark.usefixtures("cluster", "test_user")
+
+D = "/slurmdb/v0.0.38"
+SPEC = build_spec(load_plugins(OPENAPI_PLUGINS))
+ACCOUNT = "zt_dbacct_a"
+USER = "zt_dbacct_u"
+
+
+def sacctmgr(*argv: str, check: bool = True) -> str:
+    return subprocess.run(["sacctmgr", "-i", *argv], check=check, capture_output=True,
+                          text=True, timeout=60).stdout
+
+
+def remove() -> None:
+    sacctmgr("delete", "user", USER, check=False)
+    sacctmgr("delete", "account", ACCOUNT, check=False)
+
+
+@pytest.fixture
+def objects() -> Iterator[None]:
+    remove()
+    try:
+        sacctmgr("add", "account", ACCOUNT, "parent=physics", "description=zt test",
+                 "organization=ztorg", "GrpJobs=7", "MaxWall=90", "QOS=normal,high")
+        sacctmgr("add", "user", USER, f"account={ACCOUNT}")
+        yield
+    finally:
+        remove()
+
+
+def get(path: str, method: str = "GET", *headers: str) -> tuple[int, Any]:
+    run = run_pipe(request(method, path, *headers))
+    assert run.returncode == 0
+    response = run.responses[0]
+    return response.status, json.loads(response.body) if response.body else None
+
+
+def as_slurm(method: str, path: str) -> tuple[int, Any]:
+    """A request of the accounting administrator ``slurm`` (its JWT; alice runs us)."""
+    return get(path, method, "X-SLURM-USER-NAME: slurm",
+               f"X-SLURM-USER-TOKEN: {token('slurm')}")
+
+
+def shown(entity: str, name: str) -> list[str]:
+    return sacctmgr("-P", "-n", "show", entity, "where", f"name={name}",
+                    "format=" + entity).splitlines()
+
+
+def validate(body: Any, schema: str) -> None:
+    OAS30Validator({"$ref": f"#/components/schemas/{schema}",
+                    "components": SPEC["components"]}).validate(body)
+
+
+def test_objects_made_with_sacctmgr_are_read_back(objects: None) -> None:
+    status, body = get(f"{D}/account/{ACCOUNT}")
+    assert status == 200
+    validate(body, "dbv0.0.38_account_info")
+    (account,) = body["accounts"]
+    assert (account["name"], account["description"], account["organization"]) == \
+        (ACCOUNT, "zt test", "ztorg")
+    assert {a["user"] for a in account["associations"]} == {None, USER}
+
+    status, body = get(f"{D}/user/{USER}")
+    assert status == 200
+    validate(body, "dbv0.0.38_user_info")
+    assert body["users"][0]["default"]["account"] == ACCOUNT
+
+    status, body = get(f"{D}/associations?account={ACCOUNT}")
+    assert status == 200
+    validate(body, "dbv0.0.38_associations_info")
+    shown = sacctmgr("-P", "-n", "show", "assoc", "where", f"account={ACCOUNT}",
+                     "format=user,grpjobs,maxwall,qos").splitlines()
+    assert len(body["associations"]) == len(shown) == 2
+    top = next(a for a in body["associations"] if a["user"] is None)
+    assert top["parent_account"] == "physics"
+    assert top["max"]["jobs"]["per"]["count"] == 7
+    assert top["max"]["jobs"]["per"]["wall_clock"] == 90
+    assert top["qos"] == ["high", "normal"]
+    mine = next(a for a in body["associations"] if a["user"] == USER)
+    assert mine["is_default"] == 1 and mine["flags"] == ["DEFAULT"]
+
+    status, body = get(f"{D}/association?account={ACCOUNT}&user={USER}")
+    assert status == 200
+    assert len(body["associations"]) == 1
+
+    remove()
+    status, body = get(f"{D}/account/{ACCOUNT}")
+    assert status == 500
+    assert body["errors"][0]["error_number"] == 9003
+    status, body = get(f"{D}/associations?account={ACCOUNT}")
+    assert status == 500
+
+
+def test_collections() -> None:
+    for path, schema, key in ((f"{D}/accounts", "dbv0.0.38_account_info", "accounts"),
+                              (f"{D}/users", "dbv0.0.38_user_info", "users"),
+                              (f"{D}/associations", "dbv0.0.38_associations_info",
+                               "associations")):
+        status, body = get(path)
+        assert status == 200, body
+        validate(body, schema)
+        assert body[key]
+    _, body = get(f"{D}/users")
+    assert "alice" in {u["name"] for u in body["users"]}
+    _, body = get(f"{D}/accounts")
+    assert {"root", "research", "physics"} <= {a["name"] for a in body["accounts"]}
+
+
+def test_delete_round_trips(objects: None) -> None:
+    # alice is no administrator: Slurm's permission error, each with slurmrestd's status
+    status, body = get(f"{D}/user/{USER}", "DELETE")
+    assert status == 500
+    assert body["errors"] == [{"error_number": 2002, "error": "Access/permission denied",
+                               "source": "slurmdb_users_remove"}]
+    status, body = get(f"{D}/account/{ACCOUNT}", "DELETE")
+    assert status == 200
+    assert body["errors"][0]["error_number"] == 2002
+    assert "removed_associations" not in body
+    assert shown("user", USER) == [USER] and shown("account", ACCOUNT) == [ACCOUNT]
+
+    status, body = as_slurm("DELETE", f"{D}/user/{USER}")
+    assert (status, body["removed_users"]) == (200, [USER])
+    validate(body, "dbv0.0.38_response_user_delete")
+    assert shown("user", USER) == []
+    assert as_slurm("DELETE", f"{D}/user/{USER}") == (304, None)
+
+    status, body = as_slurm("DELETE", f"{D}/account/{ACCOUNT}")
+    assert (status, body["errors"], body["removed_associations"]) == (200, [], [ACCOUNT])
+    validate(body, "dbv0.0.38_response_account_delete")
+    assert shown("account", ACCOUNT) == []
+    status, body = as_slurm("DELETE", f"{D}/account/{ACCOUNT}")
+    assert status == 200
+    assert body["errors"][0]["error_number"] == 1900

@@ -1,0 +1,440 @@
+"""GET accounts, users, associations (slurmdb): sacctmgr's text into slurmrestd's shapes.
+
+The sacctmgr texts below were printed by the lab's Slurm 22.05.8 (with accounts, a user and
+a coordinator made for the purpose, one account carrying every kind of limit), and the
+expected objects are what Debian's slurmrestd answered for the same data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+
+from slurmrest_stdio.api import load_plugins
+from slurmrest_stdio.api.openapi import build_spec
+from slurmrest_stdio.app import App
+from slurmrest_stdio.auth.base import Identity
+from slurmrest_stdio.auth.local import LocalAuth
+from slurmrest_stdio.backend.base import Backend
+from slurmrest_stdio.backend.cli_dbaccounts import DbAccountsCli
+from slurmrest_stdio.backend.clicore import Outcome
+from slurmrest_stdio.config import OPENAPI_PLUGINS, Config
+from slurmrest_stdio.protocol import Request
+from tests.unit.fakes import OWN_PIPE, FakeBackend
+
+D = "/slurmdb/v0.0.38"
+SPEC = build_spec(load_plugins(OPENAPI_PLUGINS))
+
+ASSOC_TEXT = (
+    'lab|root||||1|1||1||||||||||||||||||normal\n'
+    'lab|root|root|||2|22||1||||||||||||||||||normal\n'
+    'lab|physics|||root|4|2||1||||||||||||||||||normal\n'
+    'lab|physics|carol|||7|5||1||||||||||||||||||normal\n'
+    'lab|physics|zt_acct_u|||8|3||1||||||||||||||||||normal\n'
+    'lab|research|||root|3|8||1||||||||||||||||||normal\n'
+    'lab|research|alice|||5|19||1||||||||||||||||||high,normal\n'
+    'lab|research|bob|||6|17||1||||||||||||||||||normal\n'
+    'lab|zt_acct_a|||research|9|9|high|parent|10|5|2|9|cpu=4,license/matlab=3,mem=2G|'
+    'cpu=1000|cpu=500|05:00:00|3|1|7|cpu=100||cpu=2,node=1|cpu=1|1-02:03:00|4|'
+    'high,normal\n'
+    'lab|zt_acct_a|zt_acct_u|||11|12|high|1|10||||||||3|1|7|cpu=100||cpu=2,node=1|'
+    'cpu=1|1-02:03:00|4|high,normal\n'
+    'lab|zt_acct_a|zt_acct_u|debug||10|14|high|1|10||||||||3|1|7|cpu=100||'
+    'cpu=2,node=1|cpu=1|1-02:03:00|4|high,normal\n'
+    'lab|zt_acct_b|||zt_acct_a|13|10|high|1|10||||||||3|1|7|cpu=100||cpu=2,node=1|'
+    'cpu=1|1-02:03:00|4|high,normal\n'
+)
+
+ACCOUNT_TEXT = (
+    'physics|physics group|lab|\n'
+    'research|research group|lab|\n'
+    'root|default root account|root|\n'
+    'zt_acct_a|zt test|ztorg|bob\n'
+    'zt_acct_b|zt_acct_b|zt_acct_a|bob\n'
+)
+
+USER_TEXT = (
+    'alice|research|projx|None|\n'
+    'bob|research||None|zt_acct_a,zt_acct_b\n'
+    'carol|physics||None|\n'
+    'root|root||Administrator|\n'
+    'zt_acct_u|physics||None|\n'
+)
+
+TRES_TEXT = (
+    'cpu||1\n'
+    'mem||2\n'
+    'energy||3\n'
+    'node||4\n'
+    'billing||5\n'
+    'fs|disk|6\n'
+    'vmem||7\n'
+    'pages||8\n'
+    'dynamic_offset||1000\n'
+    'license|fluent|1001\n'
+    'license|matlab|1002\n'
+)
+
+EXPECT_ASSOCS = json.loads(
+    '{"associations":[{"account":"root","cluster":"lab","default":{"qos":null},"flags":[]'
+    ',"max":{"jobs":{"per":{"count":null,"accruing":null,"submitted":null,"wall_clock":nu'
+    'll},"active":null,"accruing":null,"total":null},"tres":{"total":[],"minutes":{"per":'
+    '{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[],"node":[]}'
+    '},"per":{"account":{"wall_clock":null}}},"is_default":0,"min":{"priority_threshold":'
+    'null},"parent_account":null,"partition":null,"priority":null,"qos":["normal"],"share'
+    's_raw":1,"usage":null,"user":null},{"account":"physics","cluster":"lab","default":{"'
+    'qos":null},"flags":[],"max":{"jobs":{"per":{"count":null,"accruing":null,"submitted"'
+    ':null,"wall_clock":null},"active":null,"accruing":null,"total":null},"tres":{"total"'
+    ':[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per"'
+    ':{"job":[],"node":[]}},"per":{"account":{"wall_clock":null}}},"is_default":0,"min":{'
+    '"priority_threshold":null},"parent_account":"root","partition":null,"priority":null,'
+    '"qos":["normal"],"shares_raw":1,"usage":null,"user":null},{"account":"physics","clus'
+    'ter":"lab","default":{"qos":null},"flags":["DEFAULT"],"max":{"jobs":{"per":{"count":'
+    'null,"accruing":null,"submitted":null,"wall_clock":null},"active":null,"accruing":nu'
+    'll,"total":null},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":'
+    '{"minutes":[],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock'
+    '":null}}},"is_default":1,"min":{"priority_threshold":null},"parent_account":null,"pa'
+    'rtition":null,"priority":null,"qos":["normal"],"shares_raw":1,"usage":null,"user":"z'
+    't_acct_u"},{"account":"physics","cluster":"lab","default":{"qos":null},"flags":["DEF'
+    'AULT"],"max":{"jobs":{"per":{"count":null,"accruing":null,"submitted":null,"wall_clo'
+    'ck":null},"active":null,"accruing":null,"total":null},"tres":{"total":[],"minutes":{'
+    '"per":{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[],"nod'
+    'e":[]}},"per":{"account":{"wall_clock":null}}},"is_default":1,"min":{"priority_thres'
+    'hold":null},"parent_account":null,"partition":null,"priority":null,"qos":["normal"],'
+    '"shares_raw":1,"usage":null,"user":"carol"},{"account":"research","cluster":"lab","d'
+    'efault":{"qos":null},"flags":[],"max":{"jobs":{"per":{"count":null,"accruing":null,"'
+    'submitted":null,"wall_clock":null},"active":null,"accruing":null,"total":null},"tres'
+    '":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[],"active"'
+    ':[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":null}}},"is_default"'
+    ':0,"min":{"priority_threshold":null},"parent_account":"root","partition":null,"prior'
+    'ity":null,"qos":["normal"],"shares_raw":1,"usage":null,"user":null},{"account":"zt_a'
+    'cct_a","cluster":"lab","default":{"qos":"high"},"flags":[],"max":{"jobs":{"per":{"co'
+    'unt":5,"accruing":2,"submitted":9,"wall_clock":1563},"active":3,"accruing":1,"total"'
+    ':7},"tres":{"total":[{"type":"cpu","name":null,"id":1,"count":4},{"type":"mem","name'
+    '":null,"id":2,"count":2048},{"type":"license","name":"matlab","id":1002,"count":3}],'
+    '"minutes":{"per":{"job":[{"type":"cpu","name":null,"id":1,"count":100}]},"total":[]}'
+    ',"group":{"minutes":[{"type":"cpu","name":null,"id":1,"count":1000}],"active":[{"typ'
+    'e":"cpu","name":null,"id":1,"count":500}]},"per":{"job":[{"type":"cpu","name":null,"'
+    'id":1,"count":2},{"type":"node","name":null,"id":4,"count":1}],"node":[{"type":"cpu"'
+    ',"name":null,"id":1,"count":1}]}},"per":{"account":{"wall_clock":300}}},"is_default"'
+    ':0,"min":{"priority_threshold":4},"parent_account":"research","partition":null,"prio'
+    'rity":10,"qos":["high","normal"],"shares_raw":2147483647,"usage":null,"user":null},{'
+    '"account":"zt_acct_b","cluster":"lab","default":{"qos":"high"},"flags":[],"max":{"jo'
+    'bs":{"per":{"count":null,"accruing":null,"submitted":null,"wall_clock":1563},"active'
+    '":3,"accruing":1,"total":7},"tres":{"total":[],"minutes":{"per":{"job":[{"type":"cpu'
+    '","name":null,"id":1,"count":100}]},"total":[]},"group":{"minutes":[],"active":[]},"'
+    'per":{"job":[{"type":"cpu","name":null,"id":1,"count":2},{"type":"node","name":null,'
+    '"id":4,"count":1}],"node":[{"type":"cpu","name":null,"id":1,"count":1}]}},"per":{"ac'
+    'count":{"wall_clock":null}}},"is_default":0,"min":{"priority_threshold":4},"parent_a'
+    'ccount":"zt_acct_a","partition":null,"priority":10,"qos":["high","normal"],"shares_r'
+    'aw":1,"usage":null,"user":null},{"account":"zt_acct_a","cluster":"lab","default":{"q'
+    'os":"high"},"flags":[],"max":{"jobs":{"per":{"count":null,"accruing":null,"submitted'
+    '":null,"wall_clock":1563},"active":3,"accruing":1,"total":7},"tres":{"total":[],"min'
+    'utes":{"per":{"job":[{"type":"cpu","name":null,"id":1,"count":100}]},"total":[]},"gr'
+    'oup":{"minutes":[],"active":[]},"per":{"job":[{"type":"cpu","name":null,"id":1,"coun'
+    't":2},{"type":"node","name":null,"id":4,"count":1}],"node":[{"type":"cpu","name":nul'
+    'l,"id":1,"count":1}]}},"per":{"account":{"wall_clock":null}}},"is_default":0,"min":{'
+    '"priority_threshold":4},"parent_account":null,"partition":null,"priority":10,"qos":['
+    '"high","normal"],"shares_raw":1,"usage":null,"user":"zt_acct_u"},{"account":"zt_acct'
+    '_a","cluster":"lab","default":{"qos":"high"},"flags":[],"max":{"jobs":{"per":{"count'
+    '":null,"accruing":null,"submitted":null,"wall_clock":1563},"active":3,"accruing":1,"'
+    'total":7},"tres":{"total":[],"minutes":{"per":{"job":[{"type":"cpu","name":null,"id"'
+    ':1,"count":100}]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[{"typ'
+    'e":"cpu","name":null,"id":1,"count":2},{"type":"node","name":null,"id":4,"count":1}]'
+    ',"node":[{"type":"cpu","name":null,"id":1,"count":1}]}},"per":{"account":{"wall_cloc'
+    'k":null}}},"is_default":0,"min":{"priority_threshold":4},"parent_account":null,"part'
+    'ition":"debug","priority":10,"qos":["high","normal"],"shares_raw":1,"usage":null,"us'
+    'er":"zt_acct_u"},{"account":"research","cluster":"lab","default":{"qos":null},"flags'
+    '":["DEFAULT"],"max":{"jobs":{"per":{"count":null,"accruing":null,"submitted":null,"w'
+    'all_clock":null},"active":null,"accruing":null,"total":null},"tres":{"total":[],"min'
+    'utes":{"per":{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":'
+    '[],"node":[]}},"per":{"account":{"wall_clock":null}}},"is_default":1,"min":{"priorit'
+    'y_threshold":null},"parent_account":null,"partition":null,"priority":null,"qos":["no'
+    'rmal"],"shares_raw":1,"usage":null,"user":"bob"},{"account":"research","cluster":"la'
+    'b","default":{"qos":null},"flags":["DEFAULT"],"max":{"jobs":{"per":{"count":null,"ac'
+    'cruing":null,"submitted":null,"wall_clock":null},"active":null,"accruing":null,"tota'
+    'l":null},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minute'
+    's":[],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":null}}'
+    '},"is_default":1,"min":{"priority_threshold":null},"parent_account":null,"partition"'
+    ':null,"priority":null,"qos":["high","normal"],"shares_raw":1,"usage":null,"user":"al'
+    'ice"},{"account":"root","cluster":"lab","default":{"qos":null},"flags":["DEFAULT"],"'
+    'max":{"jobs":{"per":{"count":null,"accruing":null,"submitted":null,"wall_clock":null'
+    '},"active":null,"accruing":null,"total":null},"tres":{"total":[],"minutes":{"per":{"'
+    'job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[],"node":[]}},'
+    '"per":{"account":{"wall_clock":null}}},"is_default":1,"min":{"priority_threshold":nu'
+    'll},"parent_account":null,"partition":null,"priority":null,"qos":["normal"],"shares_'
+    'raw":1,"usage":null,"user":"root"}]}'
+)
+
+EXPECT_ACCOUNTS = json.loads(
+    '{"accounts":[{"associations":[{"account":"physics","cluster":"lab","partition":null,'
+    '"user":null},{"account":"physics","cluster":"lab","partition":null,"user":"zt_acct_u'
+    '"},{"account":"physics","cluster":"lab","partition":null,"user":"carol"}],"coordinat'
+    'ors":[],"description":"physics group","name":"physics","organization":"lab","flags":'
+    '[]},{"associations":[{"account":"research","cluster":"lab","partition":null,"user":n'
+    'ull},{"account":"research","cluster":"lab","partition":null,"user":"bob"},{"account"'
+    ':"research","cluster":"lab","partition":null,"user":"alice"}],"coordinators":[],"des'
+    'cription":"research group","name":"research","organization":"lab","flags":[]},{"asso'
+    'ciations":[{"account":"root","cluster":"lab","partition":null,"user":null},{"account'
+    '":"root","cluster":"lab","partition":null,"user":"root"}],"coordinators":[],"descrip'
+    'tion":"default root account","name":"root","organization":"root","flags":[]},{"assoc'
+    'iations":[{"account":"zt_acct_a","cluster":"lab","partition":null,"user":null},{"acc'
+    'ount":"zt_acct_a","cluster":"lab","partition":null,"user":"zt_acct_u"},{"account":"z'
+    't_acct_a","cluster":"lab","partition":"debug","user":"zt_acct_u"}],"coordinators":[{'
+    '"name":"bob","direct":1}],"description":"zt test","name":"zt_acct_a","organization":'
+    '"ztorg","flags":[]},{"associations":[{"account":"zt_acct_b","cluster":"lab","partiti'
+    'on":null,"user":null}],"coordinators":[{"name":"bob","direct":0}],"description":"zt_'
+    'acct_b","name":"zt_acct_b","organization":"zt_acct_a","flags":[]}]}'
+)
+
+EXPECT_USERS = json.loads(
+    '{"users":[{"administrator_level":"None","associations":[{"account":"research","clust'
+    'er":"lab","partition":null,"user":"alice"}],"coordinators":[],"default":{"account":"'
+    'research","wckey":"projx"},"flags":[],"name":"alice"},{"administrator_level":"None",'
+    '"associations":[{"account":"research","cluster":"lab","partition":null,"user":"bob"}'
+    '],"coordinators":[{"name":"zt_acct_a","direct":1},{"name":"zt_acct_b","direct":0}],"'
+    'default":{"account":"research","wckey":""},"flags":[],"name":"bob"},{"administrator_'
+    'level":"None","associations":[{"account":"physics","cluster":"lab","partition":null,'
+    '"user":"carol"}],"coordinators":[],"default":{"account":"physics","wckey":""},"flags'
+    '":[],"name":"carol"},{"administrator_level":"Administrator","associations":[{"accoun'
+    't":"root","cluster":"lab","partition":null,"user":"root"}],"coordinators":[],"defaul'
+    't":{"account":"root","wckey":""},"flags":[],"name":"root"},{"administrator_level":"N'
+    'one","associations":[{"account":"physics","cluster":"lab","partition":null,"user":"z'
+    't_acct_u"},{"account":"zt_acct_a","cluster":"lab","partition":null,"user":"zt_acct_u'
+    '"},{"account":"zt_acct_a","cluster":"lab","partition":"debug","user":"zt_acct_u"}],"'
+    'coordinators":[],"default":{"account":"physics","wckey":""},"flags":[],"name":"zt_ac'
+    'ct_u"}]}'
+)
+
+
+class CannedCli(DbAccountsCli):
+    """The real reader, with sacctmgr's answers canned by the entity shown."""
+
+    def __init__(self, failing: bytes = b"") -> None:
+        super().__init__(Config())
+        self.argvs: list[list[str]] = []
+        self.failing = failing
+
+    def run(self, argv: Sequence[str], who: Identity | None, *,
+            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+        self.argvs.append(list(argv))
+        if self.failing:
+            return Outcome(1, b"", self.failing)
+        text = {"associations": ASSOC_TEXT, "account": ACCOUNT_TEXT, "user": USER_TEXT,
+                "tres": TRES_TEXT}[argv[4]]
+        where = [a for a in argv if "=" in a and not a.startswith("format=")]
+        lines = "".join(text).splitlines(keepends=True)
+        if where and argv[4] == "account":  # name=<x>: the one row
+            lines = [ln for ln in lines if ln.split("|")[0] == where[0].split("=", 1)[1]]
+        if where and argv[4] == "user":
+            lines = [ln for ln in lines if ln.split("|")[0] == where[0].split("=", 1)[1]]
+        return Outcome(0, "".join(lines).encode(), b"")
+
+
+@dataclass
+class DbBackend(FakeBackend):
+    cli: CannedCli = field(default_factory=CannedCli)
+
+    def db_associations(self, who: Identity, filters: Mapping[str, Sequence[str]]
+                        ) -> list[dict[str, str]]:
+        return self.cli.db_associations(who, filters)
+
+    def db_accounts(self, who: Identity, name: str | None, with_deleted: bool
+                    ) -> list[dict[str, str]]:
+        return self.cli.db_accounts(who, name, with_deleted)
+
+    def db_users(self, who: Identity, name: str | None, with_deleted: bool
+                 ) -> list[dict[str, str]]:
+        return self.cli.db_users(who, name, with_deleted)
+
+    def db_tres(self, who: Identity) -> list[dict[str, str]]:
+        return self.cli.db_tres(who)
+
+
+def get(target: str, backend: DbBackend | None = None) -> tuple[int, Any]:
+    app = App(peer=OWN_PIPE, auth_chain=[LocalAuth()],
+              backend=cast(Backend, backend or DbBackend()),
+              plugins=load_plugins(OPENAPI_PLUGINS))
+    response = app.handle(Request("GET", target)).response
+    return response.status, json.loads(response.body) if response.body.startswith(b"{") \
+        else response.body
+
+
+def validate(body: Any, schema: str) -> None:
+    OAS30Validator({"$ref": f"#/components/schemas/{schema}",
+                    "components": SPEC["components"]}).validate(body)
+
+
+@pytest.mark.parametrize(("target", "key", "expected"), [
+    (f"{D}/associations", "associations", EXPECT_ASSOCS),
+    (f"{D}/accounts", "accounts", EXPECT_ACCOUNTS),
+    (f"{D}/users", "users", EXPECT_USERS),
+])
+def test_collections_are_slurmrestds(target: str, key: str, expected: Any) -> None:
+    status, body = get(target)
+    assert status == 200
+    assert body["errors"] == []
+    assert body[key] == expected[key]
+    assert list(body) == ["meta", "errors", key]
+
+
+def test_limits_tres_and_defaults() -> None:
+    _, body = get(f"{D}/associations")
+    limited = next(a for a in body["associations"]
+                   if a["account"] == "zt_acct_a" and a["user"] is None)
+    assert [t["id"] for t in limited["max"]["tres"]["total"]] == [1, 2, 1002]
+    assert limited["max"]["tres"]["total"][1]["count"] == 2048
+    assert limited["max"]["jobs"]["per"]["wall_clock"] == 1563
+    assert limited["max"]["per"]["account"]["wall_clock"] == 300
+    assert limited["shares_raw"] == 2147483647
+    assert limited["default"]["qos"] == "high"
+    defaults = [(a["account"], a["partition"]) for a in body["associations"]
+                if a["user"] == "zt_acct_u" and a["is_default"]]
+    assert defaults == [("physics", None)]  # its default account (sacctmgr show user)
+
+
+def test_responses_fit_the_spec() -> None:
+    for target, schema in ((f"{D}/associations", "dbv0.0.38_associations_info"),
+                           (f"{D}/accounts", "dbv0.0.38_account_info"),
+                           (f"{D}/users", "dbv0.0.38_user_info"),
+                           (f"{D}/account/zt_acct_b", "dbv0.0.38_account_info"),
+                           (f"{D}/user/bob", "dbv0.0.38_user_info")):
+        validate(get(target)[1], schema)
+
+
+def test_inherited_coordinators_are_not_direct() -> None:
+    _, body = get(f"{D}/user/bob")
+    assert body["users"][0]["coordinators"] == [{"name": "zt_acct_a", "direct": 1},
+                                                {"name": "zt_acct_b", "direct": 0}]
+    _, body = get(f"{D}/account/zt_acct_b")
+    assert body["accounts"][0]["coordinators"] == [{"name": "bob", "direct": 0}]
+
+
+def test_filters_become_where_items() -> None:
+    backend = DbBackend()
+    get(f"{D}/associations?user=alice&cluster=lab&account=&foo=1", backend)
+    argv = backend.cli.argvs[0]
+    assert argv[:5] == ["sacctmgr", "-P", "-n", "show", "associations"]
+    assert argv[5:8] == ["where", "cluster=lab", "account="]
+    assert argv[8] == "user=alice"
+
+
+@pytest.mark.parametrize(("target", "status", "body"), [
+    (f"{D}/account/nosuch", 500, {"errors": [{
+        "description": "Nothing found", "error_number": 9003,
+        "error": "Nothing found with query", "source": "slurmdb_accounts_get"}],
+        "accounts": []}),
+    (f"{D}/account/bad%20name", 500, {"errors": [{
+        "description": "Nothing found", "error_number": 9003,
+        "error": "Nothing found with query", "source": "slurmdb_accounts_get"}],
+        "accounts": []}),
+    (f"{D}/user/nosuch", 500, {"errors": [{
+        "description": "Nothing found", "error_number": 9003,
+        "error": "Nothing found with query", "source": "slurmdb_users_get"}],
+        "users": []}),
+    (f"{D}/association", 400, {"errors": [{
+        "description": "Ambiguous request: More than 1 association would have been dumped.",
+        "error_number": 9000, "error": "Query empty or not RFC7320 compliant"}],
+        "associations": []}),
+    (f"{D}/associations?user=bad'name", 500, {"errors": [{
+        "description": "Nothing found", "error_number": 9003,
+        "error": "Nothing found with query", "source": "slurmdb_associations_get"}]}),
+    (f"{D}/users?foo=1", 400, {"errors": [{
+        "description": "Unknown query field", "error_number": 9000,
+        "error": "Query empty or not RFC7320 compliant"}]}),
+    (f"{D}/account/research?foo=1", 400, {"errors": [{
+        "description": "Unknown query field", "error_number": 9000,
+        "error": "Query empty or not RFC7320 compliant"}]}),
+])
+def test_failures(target: str, status: int, body: Any) -> None:
+    got_status, got = get(target)
+    assert got_status == status
+    got.pop("meta")
+    assert got == body
+
+
+def test_unknown_query_on_accounts_still_lists() -> None:
+    status, body = get(f"{D}/accounts?foo=1")
+    assert status == 200
+    assert body["errors"][0]["description"] == "Unknown query field"
+    assert len(body["accounts"]) == len(EXPECT_ACCOUNTS["accounts"])
+
+
+def test_comma_in_query_is_refused_like_slurmrestd() -> None:
+    status, body = get(f"{D}/associations?account=a,b")
+    assert status == 400
+    assert body == b"Unable to parse query."
+
+
+def test_sacctmgr_failure_is_slurms_error() -> None:
+    backend = DbBackend(cli=CannedCli(failing=b"sacctmgr: error: Problem talking to the "
+                                              b"database: Connection refused\n"))
+    status, body = get(f"{D}/users", backend)
+    assert status >= 400
+    assert body["users"] == []
+    assert body["errors"][0]["source"] == "slurmdb_users_get"
+
+
+class Deleting(DbBackend):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(cli=CannedCli())
+        self.outcome = outcome
+        self.deleted: list[tuple[str, str]] = []
+
+    def db_delete(self, who: Identity, entity: str, name: str) -> list[str]:
+        self.deleted.append((entity, name))
+        cli = CannedCli()
+        cli.run = lambda argv, who, **_: self.outcome  # type: ignore[method-assign]
+        return cli.db_delete(who, entity, name)
+
+
+def delete(target: str, outcome: Outcome) -> tuple[int, Any, Deleting]:
+    backend = Deleting(outcome)
+    app = App(peer=OWN_PIPE, auth_chain=[LocalAuth()], backend=cast(Backend, backend),
+              plugins=load_plugins(OPENAPI_PLUGINS))
+    response = app.handle(Request("DELETE", target)).response
+    body = json.loads(response.body) if response.body.startswith(b"{") else None
+    if body:
+        body.pop("meta")
+    return response.status, body, backend
+
+
+DENIED = Outcome(1, b" Error with request: Access/permission denied\n",
+                 b"sacctmgr: error: Your user doesn't have privilege to perform this action\n")
+NOTHING = Outcome(1, b" Nothing deleted\n", b"")
+
+
+def test_delete_account() -> None:
+    status, body, backend = delete(f"{D}/account/zt_a",
+                                   Outcome(0, b" Deleting accounts...\n  zt_a\n", b""))
+    assert (status, body) == (200, {"errors": [], "removed_associations": ["zt_a"]})
+    assert backend.deleted == [("account", "zt_a")]
+    status, body, _ = delete(f"{D}/account/zt_a", DENIED)
+    assert (status, body) == (200, {"errors": [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_accounts_remove"}]})
+    status, body, _ = delete(f"{D}/account/zt_a", NOTHING)
+    assert (status, body) == (200, {"errors": [{
+        "error_number": 1900, "error": "Data has not changed since time specified",
+        "source": "slurmdb_accounts_remove"}]})
+    status, body, backend = delete(f"{D}/account/a,b", NOTHING)
+    assert status == 400 and backend.deleted == []
+
+
+def test_delete_user() -> None:
+    status, body, backend = delete(f"{D}/user/zt_u",
+                                   Outcome(0, b" Deleting users...\n  zt_u\n", b""))
+    assert (status, body) == (200, {"errors": [], "removed_users": ["zt_u"]})
+    assert backend.deleted == [("user", "zt_u")]
+    status, body, _ = delete(f"{D}/user/zt_u", DENIED)
+    assert (status, body) == (500, {"errors": [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_users_remove"}]})
+    assert delete(f"{D}/user/zt_u", NOTHING)[:2] == (304, None)
+    status, _, backend = delete(f"{D}/user/bad%27name", NOTHING)
+    assert status == 304 and backend.deleted == []
