@@ -1,16 +1,40 @@
 """slurmdb qos, tres, clusters, wckeys, config and diag: the real implementation.
 
-Reads are ``sacctmgr -P -n show <kind> withdeleted format=...`` (slurmrestd asks
-slurmdbd for deleted records too). No value from the request reaches the command line:
-the handlers pick records by name from the full list.
+Deleting a QOS or cluster is ``sacctmgr -i delete <kind> where name=<name>`` (a wckey:
+``delete user where wckeys=<name>``) with the name checked
+first. Reads are ``sacctmgr -P -n show <kind> withdeleted format=...`` (slurmrestd asks
+slurmdbd for deleted records too). No value from the request reaches a read's command
+line: the handlers pick records by name from the full list.
 """
 
 from __future__ import annotations
+
+import re
 
 from slurmrest_stdio.auth.base import Identity
 from slurmrest_stdio.backend.clicore import CliCore, slurm_error
 from slurmrest_stdio.errors import SlurmCommandError
 
+#: sacctmgr's qos columns, in the order of the handler's field names
+_QOS_COLUMNS = (
+    ("name", "name"), ("description", "description"), ("id", "id"), ("flags", "flags"),
+    ("gracetime", "grace"), ("grpjobsaccrue", "grp_jobs_accrue"), ("grpjobs", "grp_jobs"),
+    ("grptres", "grp_tres"), ("grptresrunmins", "grp_tres_run_mins"),
+    ("grpwall", "grp_wall"), ("limitfactor", "limit_factor"),
+    ("maxjobspa", "max_jobs_pa"), ("maxjobspu", "max_jobs_pu"),
+    ("maxjobsaccruepa", "max_jobs_accrue_pa"), ("maxjobsaccruepu", "max_jobs_accrue_pu"),
+    ("maxsubmitpa", "max_submit_pa"), ("maxsubmitpu", "max_submit_pu"),
+    ("maxtresmins", "max_tres_mins_pj"), ("maxtrespa", "max_tres_pa"),
+    ("maxtres", "max_tres_pj"), ("maxtrespernode", "max_tres_pn"),
+    ("maxtrespu", "max_tres_pu"), ("maxtresrunminspa", "max_tres_run_mins_pa"),
+    ("maxtresrunminspu", "max_tres_run_mins_pu"), ("maxwall", "max_wall"),
+    ("minpriothresh", "min_prio_thresh"), ("mintres", "min_tres_pj"),
+    ("preempt", "preempt"), ("preemptmode", "preempt_mode"),
+    ("preemptexempttime", "preempt_exempt"), ("priority", "priority"),
+    ("usagefactor", "usage_factor"), ("usagethreshold", "usage_thres"))
+QOS_FIELDS = tuple(field for _, field in _QOS_COLUMNS)
+_QOS_FORMAT = "format=" + ",".join(column for column, _ in _QOS_COLUMNS)
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _CLUSTER_FIELDS = ("name", "host", "port", "rpc", "nodes", "flags", "select", "tres")
 _CLUSTER_FORMAT = ("format=cluster,controlhost,controlport,rpc,clusternodes,flags,"
                    "pluginidselect,tres")
@@ -42,6 +66,37 @@ class DbObjectsCli(CliCore):
     def db_clusters(self, who: Identity) -> list[dict[str, str]]:
         return self._sacctmgr_rows(["cluster", "withdeleted", _CLUSTER_FORMAT], who,
                                    _CLUSTER_FIELDS, "slurmdb_clusters_get")
+
+    def db_qos(self, who: Identity, with_deleted: bool) -> list[dict[str, str]]:
+        args = ["qos", *(["withdeleted"] if with_deleted else []), _QOS_FORMAT]
+        return self._sacctmgr_rows(args, who, QOS_FIELDS, "slurmdb_qos_get")
+
+    def _delete(self, who: Identity, kind: str, condition: str, name: str, source: str
+                ) -> list[str]:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"not a {kind} name: {name!r}")
+        out = self.run(["sacctmgr", "-i", "delete", kind, "where", f"{condition}={name}"],
+                       who)
+        text = out.stdout.decode("utf-8", "replace")
+        if "Nothing deleted" in text and not out.stderr.strip():
+            return []
+        if out.returncode != 0:
+            raise SlurmCommandError([slurm_error(out.stderr, source)])
+        # " Deleting ...": then slurmdbd's text of each record, indented by two spaces
+        # (a wckey's text ends in spaces that slurmrestd keeps)
+        return [line[2:] if line.startswith("  ") else line
+                for line in text.splitlines()[1:] if line.strip()]
+
+    def db_delete_qos(self, who: Identity, name: str) -> list[str]:
+        return self._delete(who, "qos", "name", name, "slurmdb_qos_remove")
+
+    def db_delete_cluster(self, who: Identity, name: str) -> list[str]:
+        return self._delete(who, "cluster", "name", name, "slurmdb_clusters_remove")
+
+    def db_delete_wckey(self, who: Identity, name: str) -> list[str]:
+        # sacctmgr has no "delete wckey": a user delete with only a wckeys condition
+        # removes those wckeys, whoever's they are (and no user)
+        return self._delete(who, "user", "wckeys", name, "slurmdb_wckeys_remove")
 
     def db_wckeys(self, who: Identity) -> list[dict[str, str]]:
         source = "slurmdb_wckeys_get"

@@ -40,3 +40,45 @@ class DbObjectsOps(Protocol):
             errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_wckeys_get``).
         """
         ...
+
+    def db_qos(self, who: Identity, with_deleted: bool) -> list[dict[str, str]]:
+        """Every QOS (deleted ones too if asked): keys are
+        :data:`~slurmrest_stdio.backend.cli_dbobjects.QOS_FIELDS`, sacctmgr's text of
+        each (``grace`` and ``preempt_exempt`` in ``[days-]hh:mm:ss`` seconds,
+        ``grp_wall`` and ``max_wall`` the same in minutes).
+
+        Raises:
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_qos_get``).
+        """
+        ...
+
+    def db_delete_qos(self, who: Identity, name: str) -> list[str]:
+        """Delete the QOS ``name`` (``[A-Za-z0-9_.-]+``); the names slurmdbd removed, empty
+        when none matched.
+
+        Raises:
+            ValueError: ``name`` is not a plain name (nothing was run).
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_qos_remove``).
+        """
+        ...
+
+    def db_delete_cluster(self, who: Identity, name: str) -> list[str]:
+        """Delete the cluster ``name`` (``[A-Za-z0-9_.-]+``); the names slurmdbd removed,
+        empty when none matched.
+
+        Raises:
+            ValueError: ``name`` is not a plain name (nothing was run).
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_clusters_remove``).
+        """
+        ...
+
+    def db_delete_wckey(self, who: Identity, name: str) -> list[str]:
+        """Delete every wckey called ``name`` (``[A-Za-z0-9_.-]+``), for every user and
+        cluster; slurmdbd's text of each removed one (``C = lab  W = x  U = alice  ``),
+        empty when none matched.
+
+        Raises:
+            ValueError: ``name`` is not a plain name (nothing was run).
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_wckeys_remove``).
+        """
+        ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -88,3 +89,174 @@ def test_wckeys_as_the_slurm_user() -> None:
         {"accounts": [], "cluster": "lab", "id": w["id"], "name": "projx", "user": "alice",
          "flags": ["DEFAULT"]} for w in every["wckeys"]
         if w["name"] == "projx" and w["user"] == "alice"]
+
+
+#: a throwaway QOS with every limit slurmrestd prints set
+ZT_QOS_SETTINGS = (
+    "description=zt_test", "flags=DenyOnLimit,NoDecay,PartitionTimeLimit",
+    "preempt=normal,high", "preemptmode=suspend,gang", "preemptexempttime=1-00:00:10",
+    "gracetime=90", "grpjobs=5", "grpjobsaccrue=3", "grptres=cpu=8,mem=2G",
+    "grptresrunmins=cpu=1000", "grpwall=2-00:00:00", "limitfactor=2.5", "maxjobspa=4",
+    "maxjobspu=2", "maxjobsaccruepa=6", "maxjobsaccruepu=7", "maxsubmitjobspa=9",
+    "maxsubmitjobspu=8", "maxtresmins=cpu=600", "maxtrespa=cpu=6", "maxtres=cpu=4,node=2",
+    "maxtrespernode=cpu=2", "maxtrespu=cpu=3,license/fluent=1", "maxtresrunminspa=cpu=700",
+    "maxtresrunminspu=cpu=500", "maxwall=1:30:00", "minpriothresh=10", "mintres=cpu=1",
+    "priority=7", "usagefactor=0.5", "usagethreshold=0.25")
+
+
+@pytest.fixture(scope="module")
+def zt_qos() -> Iterator[str]:
+    name = "zt_obj_q"
+    subprocess.run(["sacctmgr", "-i", "add", "qos", name, *ZT_QOS_SETTINGS],
+                   capture_output=True, check=True, timeout=60)
+    try:
+        yield name
+    finally:
+        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
+                       capture_output=True, check=False, timeout=60)
+
+
+def test_qos_match_sacctmgr(zt_qos: str) -> None:
+    (s1, every), (s2, one), (s3, none), (s4, bad) = answers(
+        f"{V}/qos", f"{V}/qos/{zt_qos}", f"{V}/qos/zt_obj_none", f"{V}/qos?zt=1")
+    assert (s1, s2, s3, s4) == (200, 200, 200, 400)
+    check_spec(f"{V}/qos", every)
+    check_spec(f"{V}/qos/{{qos_name}}", one)
+    assert [(q["name"], str(q["id"]), str(q["priority"])) for q in every["QOS"]] == [
+        tuple(row) for row in sacctmgr("qos", "format=name,id,priority")]
+    assert one["QOS"] == [q for q in every["QOS"] if q["name"] == zt_qos]
+    q = one["QOS"][0]
+    assert q["flags"] == ["PARTITION_TIME_LIMIT", "DENY_LIMIT", "NO_DECAY"]
+    assert q["preempt"] == {"list": ["normal", "high"], "mode": ["SUSPEND", "GANG"],
+                            "exempt_time": 86410}
+    assert q["limits"]["grace_time"] == 90
+    assert q["limits"]["max"]["wall_clock"]["per"] == {"qos": 2880, "job": 90}
+    assert [(t["type"], t["count"]) for t in q["limits"]["max"]["tres"]["total"]] == [
+        ("cpu", 8), ("mem", 2048)]
+    assert (q["usage_factor"], q["usage_threshold"], q["limits"]["factor"]) == (
+        0.5, 0.25, 2.5)
+    assert none["QOS"] == [] and none["errors"] == []
+    assert bad["errors"][0]["error_number"] == 9000
+
+
+@pytest.fixture
+def zt_doomed_qos() -> Iterator[str]:
+    """A bare throwaway QOS for a delete test (removed afterwards if still there)."""
+    name = "zt_obj_d"
+    subprocess.run(["sacctmgr", "-i", "add", "qos", name], capture_output=True, check=True,
+                   timeout=60)
+    try:
+        yield name
+    finally:
+        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
+                       capture_output=True, check=False, timeout=60)
+
+
+def delete_answers(*paths: str, headers: tuple[str, ...] = (), as_user: str = TEST_USER,
+                   args: tuple[str, ...] = ()) -> list[tuple[int, dict[str, Any]]]:
+    data = b"".join(request("DELETE", p, *headers) for p in paths)
+    run = run_pipe(data, as_user=as_user, args=args, env=base_env())
+    assert len(run.responses) == len(paths), run.stderr
+    return [(r.status, json.loads(r.body)) for r in run.responses]
+
+
+def test_delete_qos_is_for_administrators(zt_doomed_qos: str) -> None:
+    (s1, mine), (s2, none) = delete_answers(f"{V}/qos/{zt_doomed_qos}", f"{V}/qos/zt_obj_none")
+    assert (s1, s2) == (500, 500)
+    denied = [{"error_number": 2002, "error": "Access/permission denied",
+               "source": "slurmdb_qos_remove"}]
+    assert mine["errors"] == denied and none["errors"] == denied
+    assert "removed_qos" not in mine
+    assert sacctmgr("qos", "where", f"name={zt_doomed_qos}", "format=name") == [
+        [zt_doomed_qos]]
+
+
+def test_delete_qos_as_the_slurm_user(zt_doomed_qos: str) -> None:
+    tok = token("slurm")
+    (s1, gone), (s2, again) = delete_answers(
+        f"{V}/qos/{zt_doomed_qos}", f"{V}/qos/{zt_doomed_qos}",
+        headers=("X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {tok}"),
+        as_user=RUNNER, args=("-a", "rest_auth/jwt"))
+    assert (s1, s2) == (200, 500)
+    # slurmrestd 22.05.8 answered exactly this for a QOS made the same way
+    assert (gone["errors"], gone["removed_qos"]) == ([], [zt_doomed_qos])
+    assert again["errors"] == [{"description": "Nothing found", "error_number": 9003,
+                                "error": "Nothing found with query",
+                                "source": "slurmdb_qos_remove"}]
+    assert sacctmgr("qos", "where", f"name={zt_doomed_qos}", "format=name") == []
+
+
+@pytest.fixture
+def zt_cluster() -> Iterator[str]:
+    """A throwaway cluster (never ``lab``), removed afterwards if still there."""
+    name = "zt_obj_c"
+    subprocess.run(["sacctmgr", "-i", "add", "cluster", name], capture_output=True,
+                   check=True, timeout=60)
+    try:
+        yield name
+    finally:
+        subprocess.run(["sacctmgr", "-i", "delete", "cluster", "where", f"name={name}"],
+                       capture_output=True, check=False, timeout=60)
+
+
+def test_delete_cluster_is_for_administrators(zt_cluster: str) -> None:
+    (status, body), = delete_answers(f"{V}/cluster/{zt_cluster}")
+    assert status == 500
+    assert body["errors"] == [{"error_number": 2002, "error": "Access/permission denied",
+                               "source": "slurmdb_clusters_remove"}]
+    assert body["deleted_clusters"] == []
+    assert sacctmgr("cluster", "where", f"name={zt_cluster}", "format=cluster") == [
+        [zt_cluster]]
+
+
+def test_delete_cluster_as_the_slurm_user(zt_cluster: str) -> None:
+    tok = token("slurm")
+    data = b"".join(request("DELETE", f"{V}/cluster/{zt_cluster}",
+                            "X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {tok}")
+                    for _ in range(2))
+    run = run_pipe(data, as_user=RUNNER, args=("-a", "rest_auth/jwt"), env=base_env())
+    gone, again = run.responses
+    assert (gone.status, again.status, again.body) == (200, 304, b"")
+    body = json.loads(gone.body)
+    assert (body["errors"], body["deleted_clusters"]) == ([], [zt_cluster])
+    assert sacctmgr("cluster", "where", f"name={zt_cluster}", "format=cluster") == []
+    assert sacctmgr("cluster", "where", "name=lab", "format=cluster") == [["lab"]]
+
+
+@pytest.fixture
+def zt_wckey() -> Iterator[str]:
+    """A throwaway wckey of alice's (her other wckeys are left alone)."""
+    name = "zt_obj_w"
+    subprocess.run(["sacctmgr", "-i", "add", "user", TEST_USER, f"wckeys={name}"],
+                   capture_output=True, check=True, timeout=60)
+    try:
+        yield name
+    finally:
+        subprocess.run(["sacctmgr", "-i", "delete", "user", "where", f"wckeys={name}"],
+                       capture_output=True, check=False, timeout=60)
+
+
+def test_delete_wckey_is_for_administrators(zt_wckey: str) -> None:
+    (status, body), = delete_answers(f"{V}/wckey/{zt_wckey}")
+    assert status == 500
+    assert body["errors"] == [{"error_number": 2002, "error": "Access/permission denied",
+                               "source": "slurmdb_wckeys_remove"}]
+    assert body["deleted_wckeys"] == []
+    assert sacctmgr("wckey", "where", f"name={zt_wckey}", "format=wckey") == [[zt_wckey]]
+
+
+def test_delete_wckey_as_the_slurm_user(zt_wckey: str) -> None:
+    tok = token("slurm")
+    (s1, gone), (s2, again) = delete_answers(
+        f"{V}/wckey/{zt_wckey}", f"{V}/wckey/{zt_wckey}",
+        headers=("X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {tok}"),
+        as_user=RUNNER, args=("-a", "rest_auth/jwt"))
+    assert (s1, s2) == (200, 500)
+    # slurmdbd's own text of the record, trailing spaces included (as slurmrestd lists it)
+    assert gone["deleted_wckeys"] == [
+        f"C = lab        W = {zt_wckey}             U = {TEST_USER}    "]
+    assert again["errors"][0]["error_number"] == 9003
+    assert again["deleted_wckeys"] == []
+    assert sacctmgr("wckey", "where", f"name={zt_wckey}", "format=wckey") == []
+    assert sacctmgr("user", "where", f"name={TEST_USER}", "format=user") == [[TEST_USER]]
+    assert ["projx", TEST_USER] in sacctmgr("wckey", "format=wckey,user")

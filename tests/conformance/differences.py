@@ -232,6 +232,20 @@ DIFFERENCES: dict[str, str] = {
         "('abc', '1.x'): slurmrestd exits in Slurm's fatal 'Bad job/step specified' and "
         "writes nothing. We answer 400, error 9000, source 'job_id'."
     ),
+    "db_delete_qos_odd_names": (
+        "DELETE /slurmdb/v0.0.38/qos/{qos_name} (also wckey/{wckey}) with a name outside "
+        "[A-Za-z0-9_.-]: slurmrestd hands it to slurmdbd (a non-administrator then gets "
+        "'Access/permission denied'). We never pass such a name to sacctmgr and answer 500 "
+        "'Nothing found' (source slurmdb_qos_remove, slurmdb_wckeys_remove), what an "
+        "administrator gets, whoever asks; cluster/{cluster_name} answers 304 likewise."
+    ),
+    "db_delete_cluster_never_deletes": (
+        "DELETE /slurmdb/v0.0.38/cluster/{cluster_name} by an administrator: slurmrestd "
+        "22.05.8 removes nothing and answers 304 (no body) even for an existing cluster. "
+        "We remove it (sacctmgr -i delete cluster) and answer 200 with "
+        "'deleted_clusters' (the shape slurmrestd's code builds); nothing removed (or a "
+        "name outside [A-Za-z0-9_.-], never passed on) is 304 as in slurmrestd."
+    ),
 }
 
 
