@@ -17,6 +17,10 @@ from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 SACCTMGR = "sacctmgr"
 #: Slurm's SLURM_NO_CHANGE_IN_DATA: what slurmdbd answers a removal that matched nothing
 NO_CHANGE = SlurmError("Data has not changed since time specified", 1900)
+#: Slurm's ESLURM_ACCESS_DENIED
+DENIED = SlurmError("Access/permission denied", 2002)
+#: sacctmgr's own refusals of user changes by a non-administrator
+_USER_REFUSALS = (b"is not AdminLevel >=", b"You can only change your own")
 _REMOVE_SOURCE = {"account": "slurmdb_accounts_remove", "user": "slurmdb_users_remove"}
 #: the association filters slurmrestd reads, as sacctmgr's ``where`` keys
 _ASSOC_FILTERS = ("cluster", "account", "user", "partition")
@@ -101,3 +105,45 @@ class DbAccountsCli(CliCore):
         # " Deleting accounts...", then one indented line per name removed
         return [line.strip() for line in text.splitlines()
                 if line.startswith("  ") and line.strip()]
+
+    def db_put_account(
+        self, who: Identity, name: str, description: str, organization: str, *,
+        exists: bool,
+    ) -> None:
+        settings = [f"Description={description}", f"Organization={organization}"]
+        if exists:
+            argv = [SACCTMGR, "-i", "modify", "account", "where", f"name={name}", "set",
+                    *settings]
+        else:
+            argv = [SACCTMGR, "-i", "add", "account", name, *settings]
+        out = self.run(argv, who)
+        if out.returncode != 0 and not (exists and b"Nothing modified" in out.stdout):
+            raise SlurmCommandError([slurm_error(out.stdout + out.stderr,
+                                                 "slurmdb_accounts_add")])
+
+    def db_put_user(
+        self, who: Identity, name: str, account: str | None, admin_level: str | None, *,
+        exists: bool,
+    ) -> None:
+        settings = [f"AdminLevel={admin_level}"] if admin_level else []
+        if exists:
+            if account:
+                settings.append(f"DefaultAccount={account}")
+            if not settings:
+                return
+            argv = [SACCTMGR, "-i", "modify", "user", "where", f"name={name}", "set",
+                    *settings]
+        else:
+            # the first account given becomes the default; DefaultAccount= itself is
+            # refused by sacctmgr unless the uid running it (not the token's user) is
+            # an administrator
+            argv = [SACCTMGR, "-i", "add", "user", name, f"Account={account}", *settings]
+        out = self.run(argv, who)
+        if out.returncode != 0 and not (exists and b"Nothing modified" in out.stdout):
+            text = out.stdout + out.stderr
+            error = slurm_error(text, "slurmdb_users_add")
+            if any(refusal in text for refusal in _USER_REFUSALS):
+                # sacctmgr refuses these itself, before asking slurmdbd
+                error = SlurmError(DENIED.error, DENIED.error_number, error.description,
+                                   error.source)
+            raise SlurmCommandError([error])

@@ -65,3 +65,29 @@ class DbAccountsOps(Protocol):
                 Slurm's "Data has not changed since time specified").
         """
         ...
+
+    def db_put_account(
+        self, who: Identity, name: str, description: str, organization: str, *,
+        exists: bool,
+    ) -> None:
+        """Create account ``name`` (under ``root``, on every cluster, as ``sacctmgr add
+        account`` does), or when it ``exists`` set its description and organization.
+        Values are already checked to be safe ``Key=value`` text.
+
+        Raises:
+            SlurmCommandError: Slurm refused (its error, source ``slurmdb_accounts_add``).
+        """
+        ...
+
+    def db_put_user(
+        self, who: Identity, name: str, account: str | None, admin_level: str | None, *,
+        exists: bool,
+    ) -> None:
+        """Create user ``name`` with an association to ``account`` on every cluster, that
+        account as its default (``sacctmgr add user``); or when it ``exists`` set what is
+        given (default account, administrator level). Values are already checked.
+
+        Raises:
+            SlurmCommandError: Slurm refused (its error, source ``slurmdb_users_add``).
+        """
+        ...

@@ -153,3 +153,106 @@ def test_delete_round_trips(objects: None) -> None:
     status, body = as_slurm("DELETE", f"{D}/account/{ACCOUNT}")
     assert status == 200
     assert body["errors"][0]["error_number"] == 1900
+
+
+POSTED = ("zt_acpost_a", "zt_acpost_b")
+
+
+@pytest.fixture
+def posted() -> Iterator[None]:
+    def clean() -> None:
+        for name in POSTED:
+            sacctmgr("delete", "account", name, check=False)
+
+    clean()
+    try:
+        yield
+    finally:
+        clean()
+
+
+def post_accounts(body: Any, *headers: str) -> tuple[int, Any]:
+    raw = json.dumps(body).encode()
+    run = run_pipe(request("POST", f"{D}/accounts", "Content-Type: application/json",
+                           *headers, body=raw))
+    assert run.returncode == 0
+    response = run.responses[0]
+    return response.status, json.loads(response.body)
+
+
+def slurm_headers() -> tuple[str, str]:
+    return "X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {token('slurm')}"
+
+
+def test_post_accounts_round_trip(posted: None) -> None:
+    wanted = {"accounts": [
+        {"name": POSTED[0], "description": "zt posted", "organization": "ztorg"},
+        {"name": POSTED[1]}]}
+    # alice is no administrator: Slurm's permission error, nothing changes
+    status, body = post_accounts(wanted)
+    assert (status, body["errors"]) == (500, [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_accounts_add"}])
+    assert shown("account", POSTED[0]) == [] and shown("account", POSTED[1]) == []
+
+    # one bad object: nothing is tried
+    status, body = post_accounts({"accounts": [wanted["accounts"][0], {"name": "Bad,"}]},
+                                 *slurm_headers())
+    assert status == 400 and shown("account", POSTED[0]) == []
+
+    status, body = post_accounts(wanted, *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    validate(body, "dbv0.0.38_response_account_update")
+    rows = sacctmgr("-P", "-n", "show", "account", "where",
+                    f"name={','.join(POSTED)}", "format=account,descr,org").splitlines()
+    assert sorted(rows) == [f"{POSTED[0]}|zt posted|ztorg", f"{POSTED[1]}|{POSTED[1]}|"
+                            f"{POSTED[1]}"]
+
+    # posting an existing account updates it
+    status, body = post_accounts({"accounts": [
+        {"name": POSTED[0], "description": "zt changed", "organization": "ztorg2"}]},
+        *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    status, body = get(f"{D}/account/{POSTED[0]}")
+    account = body["accounts"][0]
+    assert (account["description"], account["organization"]) == ("zt changed", "ztorg2")
+
+
+NEW_USER = "zt_acpost_u"
+
+
+@pytest.fixture
+def posted_user() -> Iterator[None]:
+    sacctmgr("delete", "user", NEW_USER, check=False)
+    try:
+        yield
+    finally:
+        sacctmgr("delete", "user", NEW_USER, check=False)
+
+
+def post_users(body: Any, *headers: str) -> tuple[int, Any]:
+    run = run_pipe(request("POST", f"{D}/users", "Content-Type: application/json",
+                           *headers, body=json.dumps(body).encode()))
+    assert run.returncode == 0
+    response = run.responses[0]
+    return response.status, json.loads(response.body)
+
+
+def test_post_users_round_trip(posted_user: None) -> None:
+    wanted = {"users": [{"name": NEW_USER, "default": {"account": "physics"}}]}
+    status, body = post_users(wanted)
+    assert (status, body["errors"][0]["error_number"]) == (500, 2002)
+    assert shown("user", NEW_USER) == []
+
+    status, body = post_users(wanted, *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    validate(body, "dbv0.0.38_response_user_update")
+    row = sacctmgr("-P", "-n", "show", "user", NEW_USER, "format=user,defaultaccount,admin")
+    assert row.splitlines() == [f"{NEW_USER}|physics|None"]
+
+    status, body = post_users({"users": [{"name": NEW_USER,
+                                          "administrator_level": "Operator"}]},
+                              *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    status, body = get(f"{D}/user/{NEW_USER}")
+    assert body["users"][0]["administrator_level"] == "Operator"

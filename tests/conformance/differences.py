@@ -232,6 +232,21 @@ DIFFERENCES: dict[str, str] = {
         "('abc', '1.x'): slurmrestd exits in Slurm's fatal 'Bad job/step specified' and "
         "writes nothing. We answer 400, error 9000, source 'job_id'."
     ),
+    "db_post_accounts_association": (
+        "POST /slurmdb/v0.0.38/accounts: slurmrestd 22.05 stores only the account records "
+        "(slurmdb_accounts_add with no associations), leaving a new account with no "
+        "association on any cluster, so nobody can be added to it or run under it. We "
+        "create it with 'sacctmgr add account', which also makes its association under "
+        "root on every cluster; existing accounts get their description and organization "
+        "set, as slurmrestd does."
+    ),
+    "db_post_accounts_checks": (
+        "POST /slurmdb/v0.0.38/accounts: slurmrestd hands any text to slurmdbd. We refuse "
+        "(400, error 9000, the object's path in 'source', before changing anything) names "
+        "outside [a-z0-9_.-], and description/organization text with quotes, commas or "
+        "control characters, upper case in an organization (sacctmgr would lowercase it), "
+        "a name given twice, and associations/coordinators/flags set on the account."
+    ),
     "db_delete_qos_odd_names": (
         "DELETE /slurmdb/v0.0.38/qos/{qos_name} (also wckey/{wckey}) with a name outside "
         "[A-Za-z0-9_.-]: slurmrestd hands it to slurmdbd (a non-administrator then gets "

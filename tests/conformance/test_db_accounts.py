@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conformance.harness import Case, run_case
-from tests.helpers import request
+from tests.conformance.differences import ref
+from tests.conformance.harness import Case, converse_both, run_case
+from tests.helpers import request, run_pipe
 
 D = "/slurmdb/v0.0.38"
 YAML = "Accept: application/x-yaml"
@@ -21,6 +22,10 @@ YAML = "Accept: application/x-yaml"
 
 def get(path: str, *headers: str) -> bytes:
     return request("GET", path, *headers)
+
+
+def post_accounts(body: bytes) -> bytes:
+    return request("POST", f"{D}/accounts", "Content-Type: application/json", body=body)
 
 
 CASES = [
@@ -63,6 +68,20 @@ CASES = [
          (200,)),
     Case("delete_user_refused", request("DELETE", f"{D}/user/zt_conf_u"), (500,)),
     Case("delete_user_unknown_refused", request("DELETE", f"{D}/user/nosuch"), (500,)),
+    Case("post_accounts_refused", post_accounts(
+        b'{"accounts":[{"name":"zt_conf_new","description":"zt new","organization":"o"}]}'),
+        (500,)),
+    Case("post_accounts_existing_refused", post_accounts(
+        b'{"accounts":[{"name":"zt_conf_b","description":"changed"}]}'), (500,)),
+    Case("post_accounts_defaults_refused", post_accounts(
+        b'{"accounts":[{"name":"zt_conf_new"},{"name":"zt_conf_new2"}]}'), (500,)),
+    Case("post_users_refused", request(
+        "POST", f"{D}/users", "Content-Type: application/json",
+        body=b'{"users":[{"name":"zt_conf_nu","default":{"account":"research"}}]}'),
+        (500,)),
+    Case("post_users_no_list", request("POST", f"{D}/users",
+                                       "Content-Type: application/json", body=b"{}"),
+         (400,)),
     Case("associations_unknown_key", get(f"{D}/associations?foo=1&user=bob"), (200,)),
     Case("associations_none", get(f"{D}/associations?account=nosuch"), (500,)),
     Case("association_one", get(f"{D}/association?account=research&user=alice"), (200,)),
@@ -91,6 +110,8 @@ SETUP = [
 TEARDOWN = [
     ["delete", "coordinator", "names=bob", "accounts=zt_conf_a"],
     ["delete", "user", "zt_conf_u"],
+    ["delete", "user", "zt_conf_nu"],
+    ["delete", "account", "where", "name=zt_conf_new,zt_conf_new2"],
     ["delete", "account", "zt_conf_b"],
     ["delete", "account", "zt_conf_a"],
 ]
@@ -110,3 +131,36 @@ def accounting_objects() -> Iterator[None]:
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_conforms(case: Case) -> None:
     run_case(case)
+
+
+# -- deliberate differences -----------------------------------------------------------------
+
+def test_post_accounts_refuses_unsafe_values_before_slurm_sees_them() -> None:
+    body = (b'{"accounts": [{"name": "Bad Name", "description": "x", '
+            b'"organization": "y"}]}')
+    ours, theirs = converse_both(post_accounts(body))
+    assert ref("db_post_accounts_checks")
+    assert ours.statuses == [400]  # named and refused before any sacctmgr runs
+    assert theirs.statuses != [200]  # slurmrestd hands it on and Slurm refuses alice
+
+
+def test_post_accounts_creates_a_usable_association() -> None:
+    assert ref("db_post_accounts_association")
+    token = subprocess.run(["scontrol", "token", "username=slurm", "lifespan=300"],
+                           capture_output=True, text=True, check=True, timeout=30)
+    jwt = token.stdout.strip().split("=", 1)[1]
+    name = "zt_conf_assoc"
+    body = (f'{{"accounts": [{{"name": "{name}", "description": "d", '
+            f'"organization": "o"}}]}}').encode()
+    req = request("POST", "/slurmdb/v0.0.38/accounts", "Content-Type: application/json",
+                  "X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {jwt}", body=body)
+    try:
+        (resp,) = run_pipe(req).responses
+        assert resp.status == 200
+        assoc = subprocess.run(
+            ["sacctmgr", "-n", "-P", "show", "assoc", "where", f"account={name}",
+             "format=account"], capture_output=True, text=True, check=True, timeout=30)
+        assert name in assoc.stdout.split()  # slurmrestd 22.05 saves no association
+    finally:
+        subprocess.run(["sacctmgr", "-i", "delete", "account", "where", f"name={name}"],
+                       capture_output=True, check=False, timeout=60)

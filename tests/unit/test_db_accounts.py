@@ -438,3 +438,189 @@ def test_delete_user() -> None:
     assert delete(f"{D}/user/zt_u", NOTHING)[:2] == (304, None)
     status, _, backend = delete(f"{D}/user/bad%27name", NOTHING)
     assert status == 304 and backend.deleted == []
+
+
+class Posting(DbBackend):
+    """Records the accounts put; the one named ``fail_on`` gets ``outcome``."""
+
+    def __init__(self, fail_on: str = "", outcome: Outcome = DENIED) -> None:
+        super().__init__(cli=CannedCli())
+        self.fail_on, self.outcome = fail_on, outcome
+        self.argvs: list[list[str]] = []
+
+    def db_put_account(self, who: Identity, name: str, description: str,
+                       organization: str, *, exists: bool) -> None:
+        cli = CannedCli()
+        ok = Outcome(0, b" Adding Account(s)\n", b"")
+
+        def run(argv: Sequence[str], who: Identity | None, **_: Any) -> Outcome:
+            self.argvs.append(list(argv))
+            return self.outcome if name == self.fail_on else ok
+
+        cli.run = run  # type: ignore[method-assign]
+        cli.db_put_account(who, name, description, organization, exists=exists)
+
+
+def post(body: Any, backend: Posting) -> tuple[int, Any]:
+    app = App(peer=OWN_PIPE, auth_chain=[LocalAuth()], backend=cast(Backend, backend),
+              plugins=load_plugins(OPENAPI_PLUGINS))
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = app.handle(Request("POST", f"{D}/accounts",
+                                  (("content-type", "application/json"),), raw)).response
+    if not response.body.startswith(b"{"):
+        return response.status, response.body
+    answer = json.loads(response.body)
+    answer.pop("meta")
+    return response.status, answer
+
+
+def test_post_accounts_adds_new_and_modifies_existing() -> None:
+    backend = Posting()
+    status, body = post({"accounts": [
+        {"name": "zt_new", "description": "A new one", "organization": "ztorg"},
+        {"name": "research"}]}, backend)
+    assert (status, body) == (200, {"errors": []})
+    validate(body, "dbv0.0.38_response_account_update")
+    assert backend.argvs == [
+        ["sacctmgr", "-i", "add", "account", "zt_new", "Description=A new one",
+         "Organization=ztorg"],
+        # slurmrestd puts the name where description/organization are not given
+        ["sacctmgr", "-i", "modify", "account", "where", "name=research", "set",
+         "Description=research", "Organization=research"]]
+
+
+@pytest.mark.parametrize("item", [
+    {"description": "no name"}, {"name": "Upper"}, {"name": "a,b"}, {"name": "x\ny"},
+    {"name": "ok", "description": 'quote"d'}, {"name": "ok", "description": "a,b"},
+    {"name": "ok", "organization": "Upper"}, {"name": "ok", "description": ""},
+    {"name": "ok", "coordinators": [{"name": "bob"}]},
+])
+def test_post_accounts_checks_every_object_before_any_change(item: dict[str, Any]) -> None:
+    backend = Posting()
+    status, body = post({"accounts": [{"name": "zt_fine"}, item]}, backend)
+    assert status == 400
+    assert body["errors"][0]["error_number"] == 9000
+    assert body["errors"][0]["source"].startswith("accounts[1]")
+    assert backend.argvs == []
+
+
+def test_post_accounts_bad_bodies() -> None:
+    backend = Posting()
+    assert post({"accounts": {}}, backend)[0] == 400
+    assert post({"accounts": ["x"]}, backend)[0] == 400
+    assert post(b"{", backend)[0] == 400
+    assert post({"accounts": [{"name": "zt_a"}, {"name": "zt_a"}]}, backend)[0] == 400
+    status, body = post({}, backend)
+    assert (status, body["errors"]) == (500, [{
+        "description": "Query parameter not found", "error_number": 9200,
+        "error": "Unable to resolve path", "source": "accounts"}])
+    assert backend.argvs == []
+
+
+def test_post_accounts_refused_changes_nothing_like_slurmrestd() -> None:
+    backend = Posting(fail_on="zt_a")
+    status, body = post({"accounts": [{"name": "zt_a"}, {"name": "zt_b"}]}, backend)
+    assert (status, body) == (500, {"errors": [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_accounts_add"}]})
+    assert len(backend.argvs) == 1
+
+
+def test_post_accounts_partial_failure_names_each_account() -> None:
+    backend = Posting(fail_on="zt_b")
+    status, body = post({"accounts": [{"name": "zt_a"}, {"name": "zt_b"},
+                                      {"name": "zt_c"}]}, backend)
+    assert status == 500
+    assert [e["description"] for e in body["errors"]] == [
+        "Account zt_a was applied before the failure and stays",
+        "Account zt_b failed: Your user doesn't have privilege to perform this action",
+        "Account zt_c was not applied"]
+    assert {e["source"] for e in body["errors"]} == {"slurmdb_accounts_add"}
+    assert len(backend.argvs) == 2
+
+
+class PostingUsers(DbBackend):
+    """Records the users put; the one named ``fail_on`` gets ``outcome``."""
+
+    def __init__(self, fail_on: str = "", outcome: Outcome = DENIED) -> None:
+        super().__init__(cli=CannedCli())
+        self.fail_on, self.outcome = fail_on, outcome
+        self.argvs: list[list[str]] = []
+
+    def db_put_user(self, who: Identity, name: str, account: str | None,
+                    admin_level: str | None, *, exists: bool) -> None:
+        cli = CannedCli()
+
+        def run(argv: Sequence[str], who: Identity | None, **_: Any) -> Outcome:
+            self.argvs.append(list(argv))
+            return self.outcome if name == self.fail_on else Outcome(0, b"", b"")
+
+        cli.run = run  # type: ignore[method-assign]
+        cli.db_put_user(who, name, account, admin_level, exists=exists)
+
+
+def post_users(body: Any, backend: PostingUsers) -> tuple[int, Any]:
+    app = App(peer=OWN_PIPE, auth_chain=[LocalAuth()], backend=cast(Backend, backend),
+              plugins=load_plugins(OPENAPI_PLUGINS))
+    response = app.handle(Request("POST", f"{D}/users",
+                                  (("content-type", "application/json"),),
+                                  json.dumps(body).encode())).response
+    answer = json.loads(response.body)
+    answer.pop("meta")
+    return response.status, answer
+
+
+def test_post_users_adds_new_and_modifies_existing() -> None:
+    backend = PostingUsers()
+    status, body = post_users({"users": [
+        {"name": "zt_nu", "default": {"account": "physics"}},
+        {"name": "bob", "administrator_level": "operator"},
+        {"name": "carol"}]}, backend)
+    assert (status, body) == (200, {"errors": []})
+    validate(body, "dbv0.0.38_response_user_update")
+    assert backend.argvs == [
+        ["sacctmgr", "-i", "add", "user", "zt_nu", "Account=physics"],
+        ["sacctmgr", "-i", "modify", "user", "where", "name=bob", "set",
+         "AdminLevel=Operator"]]  # carol: nothing to set
+
+
+@pytest.mark.parametrize("item", [
+    {"name": "zt_nu"},  # new: needs its account
+    {"name": "Bob"}, {"name": "bob", "default": {"account": "a b"}},
+    {"name": "bob", "default": {"wckey": "projx"}},
+    {"name": "bob", "administrator_level": "root"},
+    {"name": "bob", "associations": [{"account": "x", "cluster": "lab"}]},
+])
+def test_post_users_checks_every_object_before_any_change(item: dict[str, Any]) -> None:
+    backend = PostingUsers()
+    status, body = post_users({"users": [{"name": "carol",
+                                          "administrator_level": "None"}, item]}, backend)
+    assert status == 400, body
+    assert body["errors"][0]["source"].startswith("users[1]")
+    assert backend.argvs == []
+
+
+def test_post_users_failures() -> None:
+    status, body = post_users({"users": [{"name": "bob", "administrator_level": "None"}]},
+                              PostingUsers(fail_on="bob"))
+    assert (status, body) == (500, {"errors": [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_users_add"}]})
+    backend = PostingUsers(fail_on="carol")
+    status, body = post_users({"users": [
+        {"name": "bob", "administrator_level": "None"},
+        {"name": "carol", "administrator_level": "None"}]}, backend)
+    assert status == 500
+    assert [e["description"] for e in body["errors"]] == [
+        "User bob was applied before the failure and stays",
+        "User carol failed: Your user doesn't have privilege to perform this action"]
+    status, body = post_users({}, PostingUsers())
+    assert (status, body["errors"][0]["source"]) == (400, "users")
+    # sacctmgr refuses a non-administrator itself: Slurm's permission error all the same
+    refused = Outcome(1, b"", b" Your user/uid (alice/1001) is not AdminLevel >= Operator,"
+                      b" you cannot set DefaultAccount.\n")
+    status, body = post_users({"users": [{"name": "zt_nu", "default": {"account": "x"}}]},
+                              PostingUsers(fail_on="zt_nu", outcome=refused))
+    assert (status, body["errors"]) == (500, [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_users_add"}])

@@ -1,4 +1,5 @@
-"""``/slurmdb/v0.0.38/``: accounts, users, associations (GET; DELETE account and user).
+"""``/slurmdb/v0.0.38/``: accounts, users, associations (GET; DELETE account and user;
+POST accounts and users).
 
 The rows come from ``sacctmgr``'s parsable output; here they become slurmrestd's
 dbv0.0.38 shapes, with its answers for odd queries.
@@ -341,6 +342,200 @@ def delete_user(ctx: Context) -> Result:
     return Payload({"removed_users": removed})
 
 
+#: account names sacctmgr keeps as given (it lowercases them)
+_ACCOUNT_NAME = re.compile(r"[a-z0-9_.-]{1,64}")
+#: description/organization text passed safely as one ``Key=value`` item: no quotes,
+#: commas or control characters (sacctmgr cuts or strips those); organization is
+#: lowercased by sacctmgr, so upper case is refused there
+_TEXT = re.compile(r"[A-Za-z0-9_.:/@+ -]{1,200}")
+_LOWER_TEXT = re.compile(r"[a-z0-9_.:/@+ -]{1,200}")
+_ADD_SOURCE = "slurmdb_accounts_add"
+
+
+def _bad(description: str, source: str) -> dict[str, Any]:
+    return _error(*_INVALID_QUERY, description, source)
+
+
+def _account_request(index: int, item: dict[str, Any], seen: set[str]
+                     ) -> tuple[tuple[str, ...] | None, list[dict[str, Any]]]:
+    """One account of the body as (name, description, organization), or its problems."""
+    where = f"accounts[{index}]"
+    problems = []
+    name = item.get("name")
+    if not isinstance(name, str) or not _ACCOUNT_NAME.fullmatch(name):
+        problems.append(_bad("Account name must be 1-64 of [a-z0-9_.-]", where + ".name"))
+    elif name in seen:
+        problems.append(_bad(f"Account {name} is given twice", where + ".name"))
+    else:
+        seen.add(name)
+    # slurmrestd (like sacctmgr) uses the name where these are not given
+    description = item.get("description", name)
+    organization = item.get("organization", name)
+    if not isinstance(description, str) or not _TEXT.fullmatch(description):
+        problems.append(_bad("Description must be 1-200 of [A-Za-z0-9_.:/@+ -]",
+                             where + ".description"))
+    if not isinstance(organization, str) or not _LOWER_TEXT.fullmatch(organization):
+        problems.append(_bad("Organization must be 1-200 of [a-z0-9_.:/@+ -]",
+                             where + ".organization"))
+    for key in ("associations", "coordinators", "flags"):
+        if item.get(key):
+            problems.append(_bad(f"Setting {key} here is not supported", f"{where}.{key}"))
+    if problems:
+        return None, problems
+    assert isinstance(name, str) and isinstance(description, str)
+    assert isinstance(organization, str)
+    return (name, description, organization), []
+
+
+#: one body object checked: what to apply (name first), or its problems
+Checked = tuple[tuple[str, ...] | None, list[dict[str, Any]]]
+_ADMIN_LEVELS = {"none": "None", "operator": "Operator", "administrator": "Administrator",
+                 "admin": "Administrator"}
+
+
+def _user_request(index: int, item: dict[str, Any], seen: set[str]) -> Checked:
+    """One user of the body as (name, default account or "", admin level or "")."""
+    where = f"users[{index}]"
+    problems = []
+    name = item.get("name")
+    if not isinstance(name, str) or not _ACCOUNT_NAME.fullmatch(name):
+        problems.append(_bad("User name must be 1-64 of [a-z0-9_.-]", where + ".name"))
+    elif name in seen:
+        problems.append(_bad(f"User {name} is given twice", where + ".name"))
+    else:
+        seen.add(name)
+    default = item.get("default") or {}
+    account = default.get("account") or ""
+    if account and not _ACCOUNT_NAME.fullmatch(account):
+        problems.append(_bad("Account name must be 1-64 of [a-z0-9_.-]",
+                             where + ".default.account"))
+    if default.get("wckey"):
+        problems.append(_bad("Setting a default wckey here is not supported",
+                             where + ".default.wckey"))
+    level = item.get("administrator_level")
+    admin = ""
+    if level is not None:
+        admin = _ADMIN_LEVELS.get(str(level).lower(), "")
+        if not admin:
+            problems.append(_bad("Administrator level must be None, Operator or "
+                                 "Administrator", where + ".administrator_level"))
+    for key in ("associations", "coordinators", "flags"):
+        if item.get(key):
+            problems.append(_bad(f"Setting {key} here is not supported", f"{where}.{key}"))
+    if problems:
+        return None, problems
+    assert isinstance(name, str)
+    return (name, account, admin), []
+
+
+def _no_refusal(_values: tuple[str, ...], _exists: bool) -> str | None:
+    return None
+
+
+def _post(ctx: Context, *, schema: str, key: str, label: str, source: str,
+          check: Callable[[int, dict[str, Any], set[str]], Checked],
+          known: Callable[[], list[str]],
+          apply: Callable[[tuple[str, ...], bool], None],
+          refuse: Callable[[tuple[str, ...], bool], str | None] = _no_refusal,
+          missing_status: int = 500) -> Result:
+    """Create or update the objects listed under ``key``, checking every one before
+    changing any.
+
+    All applied: 200. The first fails: Slurm's error alone (nothing changed, as with
+    slurmrestd's single database call). A later one fails: 500, one error naming each
+    object that was applied (and stays), the one that failed and each not tried. No
+    list under ``key``: slurmrestd's 9200 error with ``missing_status`` (its accounts
+    handler goes on to the database, which refuses an empty change: 500; its users
+    handler stops: 400).
+    """
+    _check_query(ctx)
+    try:
+        data = ctx.body_data(schema)
+    except SlurmCommandError as exc:
+        return Payload({}, exc.status, tuple(e.to_dict() for e in exc.errors))
+    if not isinstance(data, dict):
+        return Payload({}, 400, (_bad("Body must be an object", "request body"),))
+    if key not in data:
+        return Payload({}, missing_status, (_error("Unable to resolve path", 9200,
+                                        "Query parameter not found", key),))
+    wanted: list[tuple[str, ...]] = []
+    problems: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data[key]):
+        values, found = check(index, item, seen)
+        problems += found
+        if values is not None:
+            wanted.append(values)
+    if problems:
+        return Payload({}, 400, tuple(problems))
+    try:
+        existing = set(known()) if wanted else set()
+    except SlurmCommandError as exc:
+        return Payload({}, exc.status, tuple(e.to_dict() for e in exc.errors))
+    for index, values in enumerate(wanted):  # checks that need to know what exists
+        problem = refuse(values, values[0] in existing)
+        if problem:
+            problems.append(_bad(problem, f"{key}[{index}]"))
+    if problems:
+        return Payload({}, 400, tuple(problems))
+    done: list[str] = []
+    for position, values in enumerate(wanted):
+        name = values[0]
+        try:
+            apply(values, name in existing)
+        except SlurmCommandError as exc:
+            failure = exc.errors[0]
+            if not done:
+                return Payload({}, 500, (_strip_description(_error(
+                    failure.error, failure.error_number, "", source)),))
+            report = [_error(failure.error, failure.error_number,
+                             f"{label} {n} was applied before the failure and stays",
+                             source) for n in done]
+            report.append(_error(failure.error, failure.error_number,
+                                 f"{label} {name} failed: {failure.description}", source))
+            report += [_error(failure.error, failure.error_number,
+                              f"{label} {later[0]} was not applied", source)
+                       for later in wanted[position + 1:]]
+            return Payload({}, 500, tuple(report))
+        done.append(name)
+    return Payload({})
+
+
+def post_accounts(ctx: Context) -> Result:
+    def known() -> list[str]:
+        return [row["account"] for row in ctx.backend.db_accounts(ctx.identity, None,
+                                                                  False)]
+
+    def apply(values: tuple[str, ...], exists: bool) -> None:
+        name, description, organization = values
+        ctx.backend.db_put_account(ctx.identity, name, description, organization,
+                                   exists=exists)
+
+    return _post(ctx, schema="dbv0.0.38_update_account", key="accounts",
+                 label="Account", source=_ADD_SOURCE, check=_account_request,
+                 known=known, apply=apply)
+
+
+def post_users(ctx: Context) -> Result:
+    def known() -> list[str]:
+        return [row["user"] for row in ctx.backend.db_users(ctx.identity, None, False)]
+
+    def refuse(values: tuple[str, ...], exists: bool) -> str | None:
+        # sacctmgr makes a user together with an association only
+        if not exists and not values[1]:
+            return f"User {values[0]} is new: default.account is required"
+        return None
+
+    def apply(values: tuple[str, ...], exists: bool) -> None:
+        name, account, admin = values
+        ctx.backend.db_put_user(ctx.identity, name, account or None, admin or None,
+                                exists=exists)
+
+    return _post(ctx, schema="dbv0.0.38_update_users", key="users", label="User",
+                 source="slurmdb_users_add", check=_user_request, known=known,
+                 apply=apply, refuse=refuse, missing_status=400)
+
+
 ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
     ("GET", "/slurmdb/v0.0.38/accounts", get_accounts),
     ("GET", "/slurmdb/v0.0.38/account/{account_name}", get_account),
@@ -348,6 +543,8 @@ ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
     ("GET", "/slurmdb/v0.0.38/user/{user_name}", get_user),
     ("GET", "/slurmdb/v0.0.38/associations", get_associations),
     ("GET", "/slurmdb/v0.0.38/association", get_association),
+    ("POST", "/slurmdb/v0.0.38/accounts", post_accounts),
+    ("POST", "/slurmdb/v0.0.38/users", post_users),
     ("DELETE", "/slurmdb/v0.0.38/account/{account_name}", delete_account),
     ("DELETE", "/slurmdb/v0.0.38/user/{user_name}", delete_user),
 )
