@@ -6,6 +6,9 @@ import pytest
 
 from tests.helpers import IN_CI, TEST_USER, have_user, slurm_up
 
+#: fixtures for throwaway accounting objects (slurmdb tests)
+pytest_plugins = ["tests.accounting"]
+
 _cluster_state: dict[str, bool] = {}
 
 

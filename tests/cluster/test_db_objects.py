@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -91,31 +90,6 @@ def test_wckeys_as_the_slurm_user() -> None:
         if w["name"] == "projx" and w["user"] == "alice"]
 
 
-#: a throwaway QOS with every limit slurmrestd prints set
-ZT_QOS_SETTINGS = (
-    "description=zt_test", "flags=DenyOnLimit,NoDecay,PartitionTimeLimit",
-    "preempt=normal,high", "preemptmode=suspend,gang", "preemptexempttime=1-00:00:10",
-    "gracetime=90", "grpjobs=5", "grpjobsaccrue=3", "grptres=cpu=8,mem=2G",
-    "grptresrunmins=cpu=1000", "grpwall=2-00:00:00", "limitfactor=2.5", "maxjobspa=4",
-    "maxjobspu=2", "maxjobsaccruepa=6", "maxjobsaccruepu=7", "maxsubmitjobspa=9",
-    "maxsubmitjobspu=8", "maxtresmins=cpu=600", "maxtrespa=cpu=6", "maxtres=cpu=4,node=2",
-    "maxtrespernode=cpu=2", "maxtrespu=cpu=3,license/fluent=1", "maxtresrunminspa=cpu=700",
-    "maxtresrunminspu=cpu=500", "maxwall=1:30:00", "minpriothresh=10", "mintres=cpu=1",
-    "priority=7", "usagefactor=0.5", "usagethreshold=0.25")
-
-
-@pytest.fixture(scope="module")
-def zt_qos() -> Iterator[str]:
-    name = "zt_obj_q"
-    subprocess.run(["sacctmgr", "-i", "add", "qos", name, *ZT_QOS_SETTINGS],
-                   capture_output=True, check=True, timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
-
-
 def test_qos_match_sacctmgr(zt_qos: str) -> None:
     (s1, every), (s2, one), (s3, none), (s4, bad) = answers(
         f"{V}/qos", f"{V}/qos/{zt_qos}", f"{V}/qos/zt_obj_none", f"{V}/qos?zt=1")
@@ -137,19 +111,6 @@ def test_qos_match_sacctmgr(zt_qos: str) -> None:
         0.5, 0.25, 2.5)
     assert none["QOS"] == [] and none["errors"] == []
     assert bad["errors"][0]["error_number"] == 9000
-
-
-@pytest.fixture
-def zt_doomed_qos() -> Iterator[str]:
-    """A bare throwaway QOS for a delete test (removed afterwards if still there)."""
-    name = "zt_obj_d"
-    subprocess.run(["sacctmgr", "-i", "add", "qos", name], capture_output=True, check=True,
-                   timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
 
 
 def delete_answers(*paths: str, headers: tuple[str, ...] = (), as_user: str = TEST_USER,
@@ -186,19 +147,6 @@ def test_delete_qos_as_the_slurm_user(zt_doomed_qos: str) -> None:
     assert sacctmgr("qos", "where", f"name={zt_doomed_qos}", "format=name") == []
 
 
-@pytest.fixture
-def zt_cluster() -> Iterator[str]:
-    """A throwaway cluster (never ``lab``), removed afterwards if still there."""
-    name = "zt_obj_c"
-    subprocess.run(["sacctmgr", "-i", "add", "cluster", name], capture_output=True,
-                   check=True, timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "cluster", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
-
-
 def test_delete_cluster_is_for_administrators(zt_cluster: str) -> None:
     (status, body), = delete_answers(f"{V}/cluster/{zt_cluster}")
     assert status == 500
@@ -221,19 +169,6 @@ def test_delete_cluster_as_the_slurm_user(zt_cluster: str) -> None:
     assert (body["errors"], body["deleted_clusters"]) == ([], [zt_cluster])
     assert sacctmgr("cluster", "where", f"name={zt_cluster}", "format=cluster") == []
     assert sacctmgr("cluster", "where", "name=lab", "format=cluster") == [["lab"]]
-
-
-@pytest.fixture
-def zt_wckey() -> Iterator[str]:
-    """A throwaway wckey of alice's (her other wckeys are left alone)."""
-    name = "zt_obj_w"
-    subprocess.run(["sacctmgr", "-i", "add", "user", TEST_USER, f"wckeys={name}"],
-                   capture_output=True, check=True, timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "user", "where", f"wckeys={name}"],
-                       capture_output=True, check=False, timeout=60)
 
 
 def test_delete_wckey_is_for_administrators(zt_wckey: str) -> None:

@@ -8,12 +8,9 @@ the same data (YAML), key order included.
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster.test_db_objects import ZT_QOS_SETTINGS
 from tests.conformance import test_auth_jwt as jwt
 from tests.conformance.differences import ref
 from tests.conformance.harness import Case, converse_both, run_case
@@ -75,19 +72,6 @@ def test_our_spec_describes_the_bodies() -> None:
     assert our_tres == their_tres
 
 
-@pytest.fixture(scope="module")
-def zt_qos() -> Iterator[str]:
-    """A throwaway QOS with every limit slurmrestd prints set (removed afterwards)."""
-    name = "zt_obj_q"
-    subprocess.run(["sacctmgr", "-i", "add", "qos", name, *ZT_QOS_SETTINGS],
-                   capture_output=True, check=True, timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
-
-
 QOS_CASES = [
     Case("qos", get(f"{V}/qos"), (200,)),
     Case("qos_yaml", get(f"{V}/qos", YAML), (200,)),
@@ -112,19 +96,6 @@ def test_same_qos_answer(case: Case) -> None:
 
 def test_qos_as_the_slurm_user(zt_qos: str) -> None:
     jwt.run_case(Case("qos_admin", _admin(f"{V}/qos/{zt_qos}"), (200,)))
-
-
-@pytest.fixture
-def zt_doomed_qos() -> Iterator[str]:
-    """A bare throwaway QOS that the refused deletes must leave alone."""
-    name = "zt_obj_d"
-    subprocess.run(["sacctmgr", "-i", "add", "qos", name], capture_output=True, check=True,
-                   timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
 
 
 def test_delete_qos_refused(zt_doomed_qos: str) -> None:
@@ -153,19 +124,6 @@ def test_delete_qos_odd_name_is_nothing_found() -> None:
     assert json.loads(yours.body)["errors"][0]["error_number"] == 2002
 
 
-@pytest.fixture
-def zt_cluster() -> Iterator[str]:
-    """A throwaway cluster (never ``lab``), removed afterwards if still there."""
-    name = "zt_obj_c"
-    subprocess.run(["sacctmgr", "-i", "add", "cluster", name], capture_output=True,
-                   check=True, timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "cluster", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
-
-
 def test_delete_cluster_refused(zt_cluster: str) -> None:
     run_case(Case("delete_cluster_refused", request("DELETE", f"{V}/cluster/{zt_cluster}"),
                   (500,)))
@@ -188,19 +146,6 @@ def test_delete_cluster_as_the_slurm_user_deletes(zt_cluster: str) -> None:
     assert mine.status == 200
     body = json.loads(mine.body)
     assert (body["errors"], body["deleted_clusters"]) == ([], [zt_cluster])
-
-
-@pytest.fixture
-def zt_wckey() -> Iterator[str]:
-    """A throwaway wckey of alice's (her other wckeys are left alone)."""
-    name = "zt_obj_w"
-    subprocess.run(["sacctmgr", "-i", "add", "user", "alice", f"wckeys={name}"],
-                   capture_output=True, check=True, timeout=60)
-    try:
-        yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "user", "where", f"wckeys={name}"],
-                       capture_output=True, check=False, timeout=60)
 
 
 def test_delete_wckey_refused(zt_wckey: str) -> None:
