@@ -7,6 +7,7 @@ the lab's own objects (cluster ``lab``, QOS normal/high) are never touched.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Iterator
 
@@ -27,52 +28,45 @@ ZT_QOS_SETTINGS = (
     "priority=7", "usagefactor=0.5", "usagethreshold=0.25")
 
 
-@pytest.fixture(scope="module")
-def zt_qos() -> Iterator[str]:
-    name = "zt_obj_q"
-    subprocess.run(["sacctmgr", "-i", "add", "qos", name, *ZT_QOS_SETTINGS],
-                   capture_output=True, check=True, timeout=60)
+@contextlib.contextmanager
+def added(name: str, add: tuple[str, ...], delete: tuple[str, ...]) -> Iterator[str]:
+    """``sacctmgr -i <add...>``, yield ``name``, then ``sacctmgr -i <delete...>`` (also
+    when the test failed, and harmless when the test already removed it)."""
+    subprocess.run(["sacctmgr", "-i", *add], capture_output=True, check=True, timeout=60)
     try:
         yield name
     finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
+        subprocess.run(["sacctmgr", "-i", *delete], capture_output=True, check=False,
+                       timeout=60)
+
+
+@pytest.fixture(scope="module")
+def zt_qos() -> Iterator[str]:
+    """A throwaway QOS with every limit slurmrestd prints set."""
+    with added("zt_obj_q", ("add", "qos", "zt_obj_q", *ZT_QOS_SETTINGS),
+               ("delete", "qos", "where", "name=zt_obj_q")) as name:
+        yield name
 
 
 @pytest.fixture
 def zt_doomed_qos() -> Iterator[str]:
-    """A bare throwaway QOS for a delete test (removed afterwards if still there)."""
-    name = "zt_obj_d"
-    subprocess.run(["sacctmgr", "-i", "add", "qos", name], capture_output=True, check=True,
-                   timeout=60)
-    try:
+    """A bare throwaway QOS for a delete test."""
+    with added("zt_obj_d", ("add", "qos", "zt_obj_d"),
+               ("delete", "qos", "where", "name=zt_obj_d")) as name:
         yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "qos", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
 
 
 @pytest.fixture
 def zt_cluster() -> Iterator[str]:
-    """A throwaway cluster (never ``lab``), removed afterwards if still there."""
-    name = "zt_obj_c"
-    subprocess.run(["sacctmgr", "-i", "add", "cluster", name], capture_output=True,
-                   check=True, timeout=60)
-    try:
+    """A throwaway cluster (never ``lab``)."""
+    with added("zt_obj_c", ("add", "cluster", "zt_obj_c"),
+               ("delete", "cluster", "where", "name=zt_obj_c")) as name:
         yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "cluster", "where", f"name={name}"],
-                       capture_output=True, check=False, timeout=60)
 
 
 @pytest.fixture
 def zt_wckey() -> Iterator[str]:
-    """A throwaway wckey of alice's (her other wckeys are left alone)."""
-    name = "zt_obj_w"
-    subprocess.run(["sacctmgr", "-i", "add", "user", TEST_USER, f"wckeys={name}"],
-                   capture_output=True, check=True, timeout=60)
-    try:
+    """A throwaway wckey of the test user's (their other wckeys are left alone)."""
+    with added("zt_obj_w", ("add", "user", TEST_USER, "wckeys=zt_obj_w"),
+               ("delete", "user", "where", "wckeys=zt_obj_w")) as name:
         yield name
-    finally:
-        subprocess.run(["sacctmgr", "-i", "delete", "user", "where", f"wckeys={name}"],
-                       capture_output=True, check=False, timeout=60)
