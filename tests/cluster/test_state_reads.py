@@ -132,6 +132,9 @@ def probes() -> Iterator[Probes]:
 # -- diag --------------------------------------------------------------------------------------
 
 def test_diag_reports_sdiags_statistics() -> None:
+    # slurmctld counts an RPC once it has answered it, and its counters start afresh at
+    # midnight and at every restart: one sdiag first makes sure REQUEST_STATS_INFO is there.
+    as_test_user("sdiag")
     before = int(time.time())
     (resp,) = ask(f"{V}/diag")
     assert resp.status == 200 and resp.content_type == "application/json"
