@@ -1,6 +1,6 @@
 """``python -m slurmrest_stdio``: the same program as the ``slurmrest-stdio`` script."""
 
-from slurmrest_stdio.cli import main
+from slurmrest_stdio.launch import main
 
 if __name__ == "__main__":
     main()

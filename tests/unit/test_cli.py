@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 from click.testing import CliRunner, Result
 
-from slurmrest_stdio import cli, serve
+from slurmrest_stdio import cli, launch, options, serve
 from slurmrest_stdio.config import Config
 
 
@@ -119,3 +120,76 @@ def test_usage_error_from_main_exits_2(monkeypatch: pytest.MonkeyPatch,
         cli.main()
     assert info.value.code == 2
     assert "No such option" in capsys.readouterr().err
+
+
+# -- the serving case without click (options.fast_parse) ------------------------------------
+
+SERVING = [
+    [], ["-a", "rest_auth/local"], ["-arest_auth/jwt,rest_auth/local"], ["-f", "/x.conf"],
+    ["-v"], ["-vvv", "-v"], ["-u", "alice", "-g", "alice"], ["-s", "openapi/v0.0.38"],
+    ["-t", "8", "--max-connections", "10", "localhost:6820", "unix:/run/x"],
+    ["host:1", "-a", "local", "-", "host:2"], ["--idle-timeout", "5", "--read-timeout=0"],
+    ["--max-header-bytes", "1024", "--max-body-bytes=0", "--write-timeout", "1e1"],
+    ["--command-timeout=0.1", "-t", "-3"], ["-a", "-v"],
+]
+SERVING_ENV = [
+    {}, {"SLURMRESTD_AUTH_TYPES": "local", "SLURM_CONF": "/e.conf"},
+    {"SLURMREST_STDIO_IDLE_TIMEOUT": "7", "SLURMREST_STDIO_MAX_BODY_BYTES": "12",
+     "SLURMRESTD_OPENAPI_PLUGINS": ""},
+]
+LEFT_TO_CLICK = [
+    ["-h"], ["--help"], ["-V"], ["--version"], ["--generate-openapi-spec"], ["-a", "list"],
+    ["-s", "list"], ["--bogus"], ["-x"], ["-a"], ["--idle-timeout", "-1"],
+    ["--max-header-bytes", "10"], ["-t", "many"], ["--", "x"], ["-v=1"], ["-va"],
+    ["--command-timeout", "0.01"], ["--idle-timeout="],
+]
+
+
+def _click_values(argv: list[str], env: dict[str, str],
+                  monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ctx = cli.command.make_context("slurmrest-stdio", list(argv))
+    return dict(ctx.params)
+
+
+@pytest.mark.parametrize("env", SERVING_ENV)
+@pytest.mark.parametrize("argv", SERVING)
+def test_fast_parser_reads_what_click_reads(argv: list[str], env: dict[str, str],
+                                            captured: list[Config],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = options.fast_parse(argv, env)
+    assert fast is not None
+    assert fast == _click_values(argv, env, monkeypatch)
+
+
+@pytest.mark.parametrize("argv", LEFT_TO_CLICK)
+def test_fast_parser_leaves_the_rest_to_click(argv: list[str]) -> None:
+    assert options.fast_parse(argv, {}) is None
+
+
+def test_fast_parser_leaves_a_bad_environment_value_to_click() -> None:
+    assert options.fast_parse([], {"SLURMREST_STDIO_IDLE_TIMEOUT": "soon"}) is None
+    assert options.fast_parse([], {"SLURMRESTD_AUTH_TYPES": "list"}) is None
+
+
+def test_console_script_serves_without_click(monkeypatch: pytest.MonkeyPatch,
+                                             captured: list[Config]) -> None:
+    monkeypatch.setattr("sys.argv", ["slurmrest-stdio", "-a", "rest_auth/local", "-v"])
+    monkeypatch.setattr(cli, "main", lambda: pytest.fail("click was used"))
+    monkeypatch.setattr(launch, "exit_now", sys.exit)
+    with pytest.raises(SystemExit) as info:
+        launch.main()
+    assert info.value.code == 0
+    assert captured[0].auth_types == ("rest_auth/local",) and captured[0].log_level == 15
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["-a", "rest_auth/nope"], ["-u", "no-such-x"]])
+def test_console_script_usage_errors_come_from_click(
+        argv: list[str], monkeypatch: pytest.MonkeyPatch, captured: list[Config],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.argv", ["slurmrest-stdio", *argv])
+    with pytest.raises(SystemExit) as info:
+        launch.main()
+    assert info.value.code == 2 and captured == []
+    assert "Error" in capsys.readouterr().err
