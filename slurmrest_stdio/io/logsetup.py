@@ -57,20 +57,41 @@ def setup(level: int, stderr_level: int | None, in_fd: int, out_fd: int) -> str:
     return where
 
 
-def _syslog(stderr_unsafe: bool) -> tuple[logging.Handler, str]:
-    from logging.handlers import SysLogHandler
+class SyslogHandler(logging.Handler):
+    """Log records through the C library's ``syslog()`` (``LOG_DAEMON``, ident and PID).
 
-    try:
-        if not os.path.exists(SYSLOG_SOCKET):
-            raise FileNotFoundError(SYSLOG_SOCKET)
-        handler: logging.Handler = SysLogHandler(
-            address=SYSLOG_SOCKET, facility=SysLogHandler.LOG_DAEMON
-        )
-    except OSError:
-        if stderr_unsafe:
-            return logging.NullHandler(), "none"
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("slurmrest-stdio[%(process)d]: %(message)s"))
-        return handler, "stderr"
+    The standard library's ``logging.handlers`` module imports socket, pickle and more:
+    several milliseconds of every connection's start, for one datagram per request.
+    """
+
+    #: logging level -> syslog priority
+    PRIORITIES = ((logging.ERROR, "LOG_ERR"), (logging.WARNING, "LOG_WARNING"),
+                  (logging.INFO, "LOG_INFO"))
+
+    def __init__(self) -> None:
+        import syslog
+
+        super().__init__()
+        self._syslog = syslog
+        syslog.openlog("slurmrest-stdio", syslog.LOG_PID, syslog.LOG_DAEMON)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            priority = self._syslog.LOG_DEBUG
+            for level, name in self.PRIORITIES:
+                if record.levelno >= level:
+                    priority = getattr(self._syslog, name)
+                    break
+            self._syslog.syslog(priority, self.format(record))
+        except Exception:  # a log line must never end a connection
+            self.handleError(record)
+
+
+def _syslog(stderr_unsafe: bool) -> tuple[logging.Handler, str]:
+    if os.path.exists(SYSLOG_SOCKET):
+        return SyslogHandler(), "syslog"
+    if stderr_unsafe:
+        return logging.NullHandler(), "none"
+    handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("slurmrest-stdio[%(process)d]: %(message)s"))
-    return handler, "syslog"
+    return handler, "stderr"

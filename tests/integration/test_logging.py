@@ -7,7 +7,9 @@ must notice that fd 2 is the connection and log elsewhere (syslog) or nowhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 
@@ -53,7 +55,8 @@ def check_only_http(raw: bytes) -> None:
     assert b"slurmrest-stdio[" not in raw
 
 
-def test_stderr_pipe_without_syslog_gets_logs_but_stdout_does_not(test_user: str) -> None:
+def noisy_conversation(test_user: str) -> tuple[subprocess.Popen[bytes], bytes, bytes]:
+    """NOISY through the program on a pipe ``test_user`` owns, stdout and stderr pipes."""
     with acting_as(user(test_user)):
         r, w = os.pipe()
     try:
@@ -63,12 +66,43 @@ def test_stderr_pipe_without_syslog_gets_logs_but_stdout_does_not(test_user: str
     os.write(w, NOISY)
     os.close(w)
     out, err = proc.communicate(timeout=15)
+    return proc, out, err
+
+
+def test_stderr_pipe_without_syslog_gets_logs_but_stdout_does_not(test_user: str) -> None:
+    proc, out, err = noisy_conversation(test_user)
     assert proc.returncode == ExitCode.PROTOCOL
     check_only_http(out)
     if not SYSLOG_PRESENT:  # then stderr (safe: a separate pipe) is the fallback
         text = err.decode()
         assert "GET /openapi.json" in text
         assert "400" in text
+
+
+def test_syslog_gets_the_log_lines_at_daemon_priorities(test_user: str) -> None:
+    """With a syslog socket, the lines go there (facility daemon, ident with the PID):
+    here a datagram socket of our own stands in for the syslog daemon at /dev/log."""
+    if SYSLOG_PRESENT:
+        pytest.skip("this host's syslog daemon owns /dev/log")
+    daemon = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    lines = []
+    try:
+        daemon.bind("/dev/log")
+        os.chmod("/dev/log", 0o666)
+        proc, out, err = noisy_conversation(test_user)
+        daemon.settimeout(0.5)
+        with contextlib.suppress(TimeoutError):
+            while True:
+                lines.append(daemon.recv(65536))
+    finally:
+        daemon.close()
+        os.unlink("/dev/log")
+    assert proc.returncode == ExitCode.PROTOCOL and err == b""
+    check_only_http(out)
+    served = [ln for ln in lines if b"GET /openapi.json" in ln]
+    assert served and served[0].startswith(b"<30>")  # daemon (3) * 8 + info (6)
+    assert f"slurmrest-stdio[{proc.pid}]: ".encode() in served[0]
+    assert any(ln.startswith(b"<28>") for ln in lines)  # the fatal 400 is a warning
 
 
 def test_stderr_same_pipe_as_stdout_gets_no_logs(test_user: str) -> None:
