@@ -27,7 +27,6 @@ import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from slurmrest_stdio.auth.base import Identity
 from slurmrest_stdio.backend.base import SlurmVersion
@@ -186,7 +185,9 @@ class CliCore:
 def _errtab() -> list[tuple[str, int]]:
     """(message, number) pairs from Slurm's error table, longest message first."""
     rows = []
-    text = (Path(__file__).with_name("slurm_errors.tsv")).read_text(encoding="utf-8")
+    table = os.path.join(os.path.dirname(__file__), "slurm_errors.tsv")
+    with open(table, encoding="utf-8") as rows_file:
+        text = rows_file.read()
     for line in text.splitlines()[1:]:
         number, _name, message = line.split("\t", 2)
         if int(number) > 0:  # "No error" / "Unspecified error" are not matches

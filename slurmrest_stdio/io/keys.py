@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import pwd
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slurmrest_stdio.auth.jwt import HS256, RS256, JwtKeys
@@ -35,7 +34,8 @@ JWT_PLUGIN = "auth/jwt"
 
 def _read(path: str) -> bytes | None:
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as key:
+            return key.read()
     except OSError as exc:
         log.debug("rest_auth/jwt: %s is not readable here (%s)", path, exc.strerror)
         return None

@@ -43,7 +43,6 @@ import os
 import pwd
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from slurmrest_stdio.auth.base import Peer, PeerKind
 from slurmrest_stdio.config import SECURITY_TOKENS, Config, parse_slurm_conf
@@ -225,7 +224,8 @@ def slurm_user(config: Config) -> tuple[str, int | None, int | None] | None:
     """SlurmUser from slurm.conf as (name, uid, primary gid), or None when slurm.conf
     cannot be read (a configless client: nothing to compare with)."""
     try:
-        text = Path(config.slurm_conf_path).read_text(encoding="utf-8", errors="replace")
+        with open(config.slurm_conf_path, encoding="utf-8", errors="replace") as conf:
+            text = conf.read()
     except OSError:
         return None
     name = parse_slurm_conf(text).get("slurmuser") or "root"
