@@ -13,7 +13,7 @@ bash tools/install.sh --test
 
 step() { printf '\n== %s\n' "$*"; }
 step "ruff"
-"$venv/bin/ruff" check slurmrest_stdio tests
+"$venv/bin/ruff" check slurmrest_stdio tests bench
 step "mypy (strict)"
 "$venv/bin/mypy"
 step "pytest"
