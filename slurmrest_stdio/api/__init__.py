@@ -131,6 +131,47 @@ class Payload:
 Result = Payload | Response
 
 
+class LazyHandler:
+    """A handler imported on its first call. A process serves one connection, usually a
+    request or two of one resource: it imports the modules of the routes it meets, not
+    every module of every API version."""
+
+    __slots__ = ("_function", "_module", "_target")
+
+    def __init__(self, module: str, function: str) -> None:
+        self._module = module
+        self._function = function
+        self._target: Callable[[Context], Result] | None = None
+
+    def __call__(self, ctx: Context) -> Result:
+        if self._target is None:
+            self._target = getattr(importlib.import_module(self._module), self._function)
+        return self._target(ctx)
+
+    def __repr__(self) -> str:
+        return f"{self._module}:{self._function}"
+
+
+def plugin_from_table(plugin_type: str, name: str, package: str,
+                      table: tuple[tuple[str, str, str], ...]) -> Plugin:
+    """A plugin from a route table of ``(method, template, "module:function")`` rows, the
+    modules being those of ``package``; each module's OpenAPI fragment is
+    ``<package>/spec/<module>.json`` (fragments merge in the order modules first appear)."""
+    modules: dict[str, None] = {}
+    routes = []
+    for method, template, target in table:
+        module, _, function = target.partition(":")
+        modules[module] = None
+        routes.append((method, template, LazyHandler(f"{package}.{module}", function)))
+    leaf = package.rpartition(".")[2]
+    return Plugin(
+        type=plugin_type,
+        name=name,
+        routes=tuple(routes),
+        spec_files=tuple(f"{leaf}/spec/{module}.json" for module in modules),
+    )
+
+
 def plugin_from_modules(plugin_type: str, name: str, modules: tuple[Any, ...]) -> Plugin:
     """A plugin whose routes are its modules' ``ROUTES`` and whose OpenAPI fragments are
     ``<package>/spec/<module>.json``, one per module (how each version package is laid

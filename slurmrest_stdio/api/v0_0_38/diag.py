@@ -7,8 +7,6 @@ from typing import Any
 from slurmrest_stdio.api import Context, Payload
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
-PREFIX = "/slurm/v0.0.38"
-
 #: slurmctld's statistics in slurmrestd's order, after the two RPC tables; a value the
 #: backend does not report (sdiag leaves out means over zero cycles) is 0, as slurmrestd
 #: computes it
@@ -108,10 +106,3 @@ def unreadable(command: str, exc: Exception, source: str) -> SlurmCommandError:
     return SlurmCommandError([SlurmError(
         "Unspecified error", -1, f"cannot read the output of {command}: {what}", source,
     )])
-
-
-ROUTES = (
-    ("GET", f"{PREFIX}/ping", get_ping),
-    ("GET", f"{PREFIX}/diag", get_diag),
-    ("GET", f"{PREFIX}/licenses", get_licenses),
-)

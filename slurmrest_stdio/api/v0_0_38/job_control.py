@@ -21,13 +21,11 @@ no command run.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from slurmrest_stdio.api import ESLURM_REST_FAIL_PARSING, Context, Payload, Result, validate
 from slurmrest_stdio.api.values import guess_value, path_text, printable
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
-PREFIX = "/slurm/v0.0.38"
 SCHEMA = "v0.0.38_job_properties"
 
 INVALID_JOB_ID = SlurmError("Invalid job id specified", 2017)
@@ -162,9 +160,3 @@ def delete_job(ctx: Context) -> Result:
         )])
     ctx.backend.signal_job(ctx.identity, text, None if number == SIGKILL else str(number))
     return Payload({})
-
-
-ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
-    ("POST", f"{PREFIX}/job/{{job_id}}", post_update),
-    ("DELETE", f"{PREFIX}/job/{{job_id}}", delete_job),
-)

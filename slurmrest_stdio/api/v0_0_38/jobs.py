@@ -26,7 +26,6 @@ converted from the JSON would not be slurmrestd's data.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from slurmrest_stdio import codec
@@ -35,8 +34,6 @@ from slurmrest_stdio.api.values import C_SPACE, clamp_long, path_text, printable
 from slurmrest_stdio.backend.base import SlurmYaml
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 from slurmrest_stdio.protocol import Response
-
-PREFIX = "/slurm/v0.0.38"
 
 #: Slurm's ESLURM_REST_INVALID_QUERY
 INVALID_QUERY = SlurmError("Query empty or not RFC7320 compliant", 9000)
@@ -170,9 +167,3 @@ def _array_task(ctx: Context, text: str, ref: ArrayTask) -> Result:
         doc["jobs"] = [record]
         body = codec.dump_json(doc).encode("utf-8")
     return passthrough(ctx, body)
-
-
-ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
-    ("GET", f"{PREFIX}/jobs", get_jobs),
-    ("GET", f"{PREFIX}/job/{{job_id}}", get_job),
-)

@@ -15,10 +15,8 @@ slurmrestd's (500 for an unknown node, with an empty ``nodes`` list).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from slurmrest_stdio.api import Context, Payload, Result, read_collection
-from slurmrest_stdio.api.v0_0_38.jobs import PREFIX, slurm_body
+from slurmrest_stdio.api.v0_0_38.jobs import slurm_body
 from slurmrest_stdio.api.values import printable
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
@@ -38,9 +36,3 @@ def get_node(ctx: Context) -> Result:
             for e in exc.errors
         )
         return Payload({"nodes": []}, exc.status, errs)
-
-
-ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
-    ("GET", f"{PREFIX}/nodes", get_nodes),
-    ("GET", f"{PREFIX}/node/{{node_name}}", get_node),
-)

@@ -12,14 +12,11 @@ slurmrestd says "disabled".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slurmrest_stdio.api import Context, Payload, Result, read_collection
 from slurmrest_stdio.api.v0_0_38.diag import unreadable
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
-
-PREFIX = "/slurm/v0.0.38"
 
 #: Slurm's ESLURM_INVALID_PARTITION_NAME
 INVALID_PARTITION_NAME = SlurmError("Invalid partition name specified", 2000)
@@ -185,9 +182,3 @@ def _preemption(value: str) -> list[str]:
     if value == "OFF":
         return ["disabled"]
     return [name for word, name in _PREEMPT if word in words]
-
-
-ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
-    ("GET", f"{PREFIX}/partitions", get_partitions),
-    ("GET", f"{PREFIX}/partition/{{partition_name}}", get_partition),
-)

@@ -7,7 +7,6 @@ it is reported as NO_VAL, what a reservation without a power request holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slurmrest_stdio.api import Context, Payload, Result, read_collection
@@ -19,8 +18,6 @@ from slurmrest_stdio.api.v0_0_38.partitions import (
     null_string,
     text,
 )
-
-PREFIX = "/slurm/v0.0.38"
 
 _PURGE_COMP = "PURGE_COMP"
 #: scontrol's power words -> watts
@@ -103,9 +100,3 @@ def _watts(value: str) -> int:
         return _WATTS[value]
     unit = _WATTS_UNITS.get(value[-1:])
     return int(value[:-1]) * unit if unit else int(value)
-
-
-ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
-    ("GET", f"{PREFIX}/reservations", get_reservations),
-    ("GET", f"{PREFIX}/reservation/{{reservation_name}}", get_reservation),
-)

@@ -18,13 +18,12 @@ ESLURM_JOB_HELD in ``errors``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slurmrest_stdio.api import ESLURM_REST_FAIL_PARSING, Context, Payload, Result, validate
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
-PREFIX = "/slurm/v0.0.38"
 SCHEMA = "v0.0.38_job_submission"
 
 SCRIPT_MISSING = SlurmError("Job script not specified", 2009)
@@ -128,8 +127,3 @@ def post_submit(ctx: Context) -> Result:
         "step_id": result.step_id,
         "job_submit_user_msg": result.job_submit_user_msg,
     }, errors=errs)
-
-
-ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
-    ("POST", f"{PREFIX}/job/submit", post_submit),
-)
