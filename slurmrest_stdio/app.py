@@ -19,14 +19,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from slurmrest_stdio import codec, errors
 from slurmrest_stdio.api import Context, Payload, Plugin, Result, envelope
 from slurmrest_stdio.auth.base import AuthPlugin, Identity, Peer, authenticate
-from slurmrest_stdio.auth.jwt import SLURM_REFUSED, perhaps_refused
-from slurmrest_stdio.backend.base import Backend
 from slurmrest_stdio.protocol import Request, Response, text_response
 from slurmrest_stdio.router import Router, parse_target
+
+if TYPE_CHECKING:
+    from slurmrest_stdio.backend.base import Backend
 
 log = logging.getLogger("slurmrest_stdio")
 
@@ -137,11 +139,15 @@ def _perhaps_refused(result: Result) -> bool:
         return False
     if isinstance(result, Response):
         return True
+    from slurmrest_stdio.auth.jwt import perhaps_refused  # requests with a token only
+
     return perhaps_refused(e.get("error_number", -1) for e in result.errors)
 
 
 def _token_refused(result: Result) -> Result:
     """``result`` as a 401, slurmctld's refusal of the token heading its errors."""
+    from slurmrest_stdio.auth.jwt import SLURM_REFUSED
+
     if isinstance(result, Response):
         return replace(result, status=401)
     return replace(result, status=401, errors=(SLURM_REFUSED.to_dict(), *result.errors))

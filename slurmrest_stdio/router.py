@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from slurmrest_stdio import errors
 
@@ -78,6 +77,9 @@ def parse_target(target: str) -> Target:
         if "%" in raw:
             if any(bad in raw for bad in _BAD_ESCAPES):
                 raise errors.BadRequest("Unable to parse URL path.")
+            # (imported here: most paths have no escapes, and urllib.parse costs ~2 ms)
+            from urllib.parse import unquote_to_bytes
+
             # bytes that are not UTF-8 survive as surrogates: they match no route (404)
             seg = unquote_to_bytes(raw).decode("utf-8", "surrogateescape")
         else:

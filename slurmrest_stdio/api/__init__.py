@@ -13,13 +13,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qs
+from typing import TYPE_CHECKING, Any
 
 from slurmrest_stdio import errors
 from slurmrest_stdio.auth.base import Identity
-from slurmrest_stdio.backend.base import Backend, SlurmVersion
 from slurmrest_stdio.protocol import Request, Response
+
+if TYPE_CHECKING:  # for annotations only: handlers import this module first thing
+    from slurmrest_stdio.backend.base import Backend, SlurmVersion
 
 #: Slurm's "Failure during parsing": a body that is not valid for the operation
 ESLURM_REST_FAIL_PARSING = 9001
@@ -63,6 +64,8 @@ class Context:
             errors.BadRequest: the query is not valid form encoding.
         """
         if self._query is None:
+            from urllib.parse import parse_qs  # only requests with a query pay for it
+
             try:
                 self._query = parse_qs(
                     self.query_string, keep_blank_values=True, strict_parsing=True,

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from slurmrest_stdio import codec
 from slurmrest_stdio.api import Context, Plugin, Result
 from slurmrest_stdio.protocol import Response
 
-HERE = Path(__file__).parent
+#: this package's folder (plain string work: pathlib costs milliseconds to import)
+HERE = __file__.rpartition("/")[0]
+
+
+def _load(name: str) -> Any:
+    with open(f"{HERE}/{name}", encoding="utf-8") as fragment:
+        return json.load(fragment)
 
 
 def build_spec(plugins: Sequence[Plugin]) -> dict[str, Any]:
     """The complete OpenAPI document for ``plugins``."""
-    spec: dict[str, Any] = json.loads((HERE / "openapi.json").read_text(encoding="utf-8"))
+    spec: dict[str, Any] = _load("openapi.json")
     for plugin in plugins:
         for name in plugin.spec_files:
-            part = json.loads((HERE / name).read_text(encoding="utf-8"))
+            part = _load(name)
             for path, operations in part.get("paths", {}).items():
                 spec["paths"].setdefault(path, {}).update(operations)
             for kind, items in part.get("components", {}).items():

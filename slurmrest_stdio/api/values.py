@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from urllib.parse import parse_qsl
 
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
@@ -84,6 +83,10 @@ def update_time(query_string: str) -> int | None:
     Raises:
         SlurmCommandError: 400, the value is not a number.
     """
+    if not query_string:
+        return None
+    from urllib.parse import parse_qsl
+
     pairs = parse_qsl(query_string, keep_blank_values=True, errors="surrogateescape")
     values = [value for name, value in pairs if name == "update_time"]
     if not values:

@@ -10,7 +10,6 @@ is "changed": the client gets the data, never a 304 it should not have.
 
 from __future__ import annotations
 
-import glob
 import os
 import threading
 from typing import Any
@@ -47,6 +46,8 @@ def _find_library() -> str | None:
     for pattern in LIBRARY_CANDIDATES:
         if "/" not in pattern:
             return pattern  # left to the dynamic linker
+        import glob
+
         found = sorted(glob.glob(pattern))
         if found:
             return found[0]
