@@ -40,7 +40,8 @@ V = "/slurm/v0.0.38"
 DB = "/slurmdb/v0.0.38"
 YAML = "application/x-yaml"
 MARK = "zb_bench"
-STATUS_LINE = re.compile(rb"^HTTP/1\.[01] (\d{3})", re.MULTILINE)
+STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3})")
+LENGTH = re.compile(rb"(?im)^content-length: *(\d+)\r?$")
 
 
 # -- one connection ------------------------------------------------------------------------
@@ -108,8 +109,27 @@ def connect_once(argv: list[str], env: dict[str, str], data: bytes, who: Account
     proc.returncode = 0  # reaped here, not by Popen
     elapsed = time.perf_counter() - started
     output = b"".join(chunks)
-    statuses = tuple(int(m[1]) for m in STATUS_LINE.finditer(output))
-    return Sample(elapsed, usage.ru_maxrss, statuses, output)
+    return Sample(elapsed, usage.ru_maxrss, statuses_of(output), output)
+
+
+def statuses_of(output: bytes) -> tuple[int, ...]:
+    """The status of each response in ``output``, read one after another by their
+    lengths (bodies do not end with a line break, so the next status line does not begin
+    a line); reading stops at anything that is not a complete response."""
+    statuses = []
+    rest = output
+    while rest:
+        head, sep, after = rest.partition(b"\r\n\r\n")
+        status = STATUS_LINE.match(head)
+        if not sep or not status:
+            break
+        length = LENGTH.search(head)
+        size = int(length[1]) if length else 0
+        if len(after) < size:
+            break
+        statuses.append(int(status[1]))
+        rest = after[size:]
+    return tuple(statuses)
 
 
 # -- the two programs ------------------------------------------------------------------------
@@ -164,19 +184,20 @@ class Result:
 class Queue:
     """Held jobs of the bench user, made in bulk and removed at the end.
 
-    An array of held jobs is one record until its tasks are touched one by one;
-    ``scontrol update`` on the task range splits every task into a job record of its own,
-    which is what a busy queue looks like to squeue and to slurmrestd.
+    A pending array is one job record until its tasks are touched one by one: an
+    ``update`` of each task (one scontrol process reading them all on stdin) splits every
+    task into a job record of its own, which is what a busy queue looks like to squeue and
+    to slurmrestd.
     """
 
     def __init__(self, who: Account) -> None:
         self.who = who
         self.arrays: list[str] = []
 
-    def _as_user(self, *argv: str) -> str:
+    def _as_user(self, *argv: str, stdin: str | None = None) -> str:
         out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=600,
                              user=self.who.uid, group=self.who.gid, extra_groups=[],
-                             cwd="/", env=environment(self.who))
+                             cwd="/", env=environment(self.who), input=stdin)
         return out.stdout
 
     def count(self) -> int:
@@ -190,8 +211,8 @@ class Queue:
             job = self._as_user("sbatch", "--parsable", "--hold", f"--job-name={MARK}",
                                 "--output=/dev/null", f"--array=0-{chunk - 1}",
                                 "--wrap=true").strip().split(";")[0]
-            self._as_user("scontrol", "update", f"jobid={job}_[0-{chunk - 1}]",
-                          f"comment={MARK}")
+            self._as_user("scontrol", stdin="".join(
+                f"update jobid={job}_{task} comment={MARK}\n" for task in range(chunk)))
             self.arrays.append(job)
             missing -= chunk
         if missing < 0:
@@ -199,7 +220,7 @@ class Queue:
                              f"the {size} this case needs: empty it first")
 
     def a_job(self) -> str:
-        out = self._as_user("squeue", "-h", "-u", self.who.name, "-n", MARK, "-o", "%i")
+        out = self._as_user("squeue", "-h", "-u", self.who.name, "-n", MARK, "-o", "%A")
         return out.split()[0]
 
     def cancel_everything(self) -> None:
@@ -326,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs first")
     parser.add_argument("--user", default="alice", help="the client (a Slurm user)")
     parser.add_argument("--ours", default="/usr/local/bin/slurmrest-stdio")
-    parser.add_argument("--only", default="", help="comma-separated case names (substring)")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run the cases whose name contains this (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("bench/results.md"))
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
@@ -337,8 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     who = account(args.user)
     queue = Queue(who)
-    wanted = [c for c in cases(queue)
-              if not args.only or any(w.strip() in c.name for w in args.only.split(","))]
+    wanted = [c for c in cases(queue) if not args.only or any(w in c.name for w in args.only)]
     results = []
     try:
         for case in sorted(wanted, key=lambda c: c.queue or 0):
