@@ -175,22 +175,6 @@ def plugin_from_table(plugin_type: str, name: str, package: str,
     )
 
 
-def plugin_from_modules(plugin_type: str, name: str, modules: tuple[Any, ...]) -> Plugin:
-    """A plugin whose routes are its modules' ``ROUTES`` and whose OpenAPI fragments are
-    ``<package>/spec/<module>.json``, one per module (how each version package is laid
-    out)."""
-    fragments = []
-    for module in modules:
-        package, _, leaf = module.__name__.rpartition(".")
-        fragments.append(f"{package.rpartition('.')[2]}/spec/{leaf}.json")
-    return Plugin(
-        type=plugin_type,
-        name=name,
-        routes=tuple(route for module in modules for route in module.ROUTES),
-        spec_files=tuple(fragments),
-    )
-
-
 def validate(data: Any, schema: str, plugin: Plugin) -> list[str]:
     """Check ``data`` against ``#/components/schemas/<schema>`` of ``plugin``'s spec;
     return one "<JSON path>: <problem>" line per error (none when it fits)."""

@@ -16,6 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from slurmrest_stdio.auth.base import Identity
 from slurmrest_stdio.backend.ops_dbaccounts import DbAccountsOps
+from slurmrest_stdio.backend.ops_dbassociations import DbAssociationsOps
+from slurmrest_stdio.backend.ops_dbconfig import DbConfigOps
 from slurmrest_stdio.backend.ops_dbjobs import DbJobsOps
 from slurmrest_stdio.backend.ops_dbobjects import DbObjectsOps
 
@@ -215,7 +217,8 @@ class TokenOps(Protocol):
 
 class Backend(
     PingOps, DiagOps, ChangeOps, JobsOps, NodesOps, PartitionsOps, ReservationsOps,
-    SubmitOps, JobControlOps, TokenOps, DbJobsOps, DbAccountsOps, DbObjectsOps, Protocol,
+    SubmitOps, JobControlOps, TokenOps, DbJobsOps, DbAccountsOps, DbObjectsOps, DbConfigOps,
+    DbAssociationsOps, Protocol,
 ):
     """Everything the operations need from Slurm."""
 

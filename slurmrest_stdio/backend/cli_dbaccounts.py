@@ -21,6 +21,8 @@ NO_CHANGE = SlurmError("Data has not changed since time specified", 1900)
 DENIED = SlurmError("Access/permission denied", 2002)
 #: sacctmgr's own refusals of user changes by a non-administrator
 _USER_REFUSALS = (b"is not AdminLevel >=", b"You can only change your own")
+#: what sacctmgr prints (exit status 1) when every association asked for exists already
+_NOTHING_NEW = b"Nothing new added"
 _REMOVE_SOURCE = {"account": "slurmdb_accounts_remove", "user": "slurmdb_users_remove"}
 #: the association filters slurmrestd reads, as sacctmgr's ``where`` keys
 _ASSOC_FILTERS = ("cluster", "account", "user", "partition")
@@ -106,44 +108,105 @@ class DbAccountsCli(CliCore):
         return [line.strip() for line in text.splitlines()
                 if line.startswith("  ") and line.strip()]
 
+    def _apply(self, who: Identity, argv: list[str], source: str, *,
+               unchanged: bytes = b"") -> None:
+        """Run one sacctmgr change; ``unchanged`` (text sacctmgr prints when the change
+        was already there) counts as success."""
+        out = self.run(argv, who)
+        if out.returncode == 0 or (unchanged and unchanged in out.stdout):
+            return
+        text = out.stdout + out.stderr
+        error = slurm_error(text, source)
+        if any(refusal in text for refusal in _USER_REFUSALS):
+            # sacctmgr refuses these itself, before asking slurmdbd
+            error = SlurmError(DENIED.error, DENIED.error_number, error.description,
+                               error.source)
+        raise SlurmCommandError([error])
+
+    def _steps(self, who: Identity, steps: Sequence[tuple[list[str], bytes]],
+               source: str) -> None:
+        """Run the changes in order; when one fails after others were made, its error
+        says which were made (they stay)."""
+        for position, (argv, unchanged) in enumerate(steps):
+            try:
+                self._apply(who, argv, source, unchanged=unchanged)
+            except SlurmCommandError as exc:
+                if position == 0:
+                    raise
+                first = exc.errors[0]
+                made = "; ".join(" ".join(a[2:]) for a, _ in steps[:position])
+                raise SlurmCommandError([SlurmError(
+                    first.error, first.error_number,
+                    f"{first.description} (already made, and kept: {made})",
+                    first.source)], exc.status) from None
+
     def db_put_account(
         self, who: Identity, name: str, description: str, organization: str, *,
-        exists: bool,
+        exists: bool, clusters: Sequence[str] = (),
+        user_associations: Sequence[tuple[str, str, str]] = (),
     ) -> None:
+        source = "slurmdb_accounts_add"
         settings = [f"Description={description}", f"Organization={organization}"]
+        where = [f"Cluster={','.join(clusters)}"] if clusters else []
+        steps: list[tuple[list[str], bytes]] = []
         if exists:
-            argv = [SACCTMGR, "-i", "modify", "account", "where", f"name={name}", "set",
-                    *settings]
+            steps.append(([SACCTMGR, "-i", "modify", "account", "where", f"name={name}",
+                           "set", *settings], b"Nothing modified"))
+            if clusters:
+                steps.append(([SACCTMGR, "-i", "add", "account", name, *where],
+                              _NOTHING_NEW))
         else:
-            argv = [SACCTMGR, "-i", "add", "account", name, *settings]
-        out = self.run(argv, who)
-        if out.returncode != 0 and not (exists and b"Nothing modified" in out.stdout):
-            raise SlurmCommandError([slurm_error(out.stdout + out.stderr,
-                                                 "slurmdb_accounts_add")])
+            steps.append(([SACCTMGR, "-i", "add", "account", name, *settings, *where],
+                          b""))
+        steps += [(_user_association(user, name, cluster, partition), _NOTHING_NEW)
+                  for cluster, user, partition in user_associations]
+        self._steps(who, steps, source)
 
     def db_put_user(
         self, who: Identity, name: str, account: str | None, admin_level: str | None, *,
-        exists: bool,
+        exists: bool, associations: Sequence[tuple[str, str, str]] = (),
+        coordinators: Sequence[str] = (), default_wckey: tuple[str, Sequence[str]] | None
+        = None,
     ) -> None:
-        settings = [f"AdminLevel={admin_level}"] if admin_level else []
-        if exists:
+        source = "slurmdb_users_add"
+        admin = [f"AdminLevel={admin_level}"] if admin_level else []
+        steps: list[tuple[list[str], bytes]] = []
+        adds = [(_user_association(name, acct, cluster, partition), _NOTHING_NEW)
+                for cluster, acct, partition in associations]
+        if not exists:
+            # the first association made for a user is its default: the default
+            # account's come first (sacctmgr itself refuses DefaultAccount= unless the
+            # uid running it, not the token's user, is an administrator)
+            if account and not any(acct == account for _, acct, _ in associations):
+                adds.insert(0, ([SACCTMGR, "-i", "add", "user", name,
+                                 f"Account={account}"], b""))
+            adds.sort(key=lambda step: f"Account={account}" not in step[0])
+            if adds:
+                first, _ = adds[0]
+                adds[0] = ([*first, *admin], b"")
+            steps += adds
+        else:
+            steps += adds
+            settings = list(admin)
             if account:
                 settings.append(f"DefaultAccount={account}")
-            if not settings:
-                return
-            argv = [SACCTMGR, "-i", "modify", "user", "where", f"name={name}", "set",
-                    *settings]
-        else:
-            # the first account given becomes the default; DefaultAccount= itself is
-            # refused by sacctmgr unless the uid running it (not the token's user) is
-            # an administrator
-            argv = [SACCTMGR, "-i", "add", "user", name, f"Account={account}", *settings]
-        out = self.run(argv, who)
-        if out.returncode != 0 and not (exists and b"Nothing modified" in out.stdout):
-            text = out.stdout + out.stderr
-            error = slurm_error(text, "slurmdb_users_add")
-            if any(refusal in text for refusal in _USER_REFUSALS):
-                # sacctmgr refuses these itself, before asking slurmdbd
-                error = SlurmError(DENIED.error, DENIED.error_number, error.description,
-                                   error.source)
-            raise SlurmCommandError([error])
+            if settings:
+                steps.append(([SACCTMGR, "-i", "modify", "user", "where", f"name={name}",
+                               "set", *settings], b"Nothing modified"))
+        if default_wckey is not None:
+            wckey, on = default_wckey
+            scope = [f"cluster={','.join(on)}"] if on else []
+            steps.append(([SACCTMGR, "-i", "modify", "user", "where", f"name={name}",
+                           *scope, "set", f"DefaultWCKey={wckey}"], b"Nothing modified"))
+        if coordinators:
+            steps.append(([SACCTMGR, "-i", "add", "coordinator", f"names={name}",
+                           f"accounts={','.join(coordinators)}"], b""))
+        self._steps(who, steps, source)
+
+
+def _user_association(user: str, account: str, cluster: str, partition: str) -> list[str]:
+    argv = [SACCTMGR, "-i", "add", "user", user, f"Account={account}",
+            f"Cluster={cluster}"]
+    if partition:
+        argv.append(f"Partition={partition}")
+    return argv

@@ -35,6 +35,9 @@ _QOS_COLUMNS = (
 QOS_FIELDS = tuple(field for _, field in _QOS_COLUMNS)
 _QOS_FORMAT = "format=" + ",".join(column for column, _ in _QOS_COLUMNS)
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
+#: one ``key=value`` QOS setting as the handler builds it (a TRES list has commas and
+#: "=", a description spaces; never quotes, newlines or other control characters)
+_SETTING = re.compile(r"[a-z]+=[A-Za-z0-9_.:/@+ =,-]*")
 _CLUSTER_FIELDS = ("name", "host", "port", "rpc", "nodes", "flags", "select", "tres")
 _CLUSTER_FORMAT = ("format=cluster,controlhost,controlport,rpc,clusternodes,flags,"
                    "pluginidselect,tres")
@@ -114,3 +117,81 @@ class DbObjectsCli(CliCore):
             row["default"] = "1" if (row["id"] in live and row["user"] in defaults
                                      and defaults[row["user"]] == row["name"]) else ""
         return rows
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _change(self, who: Identity, argv: list[str], source: str,
+                unchanged: tuple[bytes, ...] = ()) -> None:
+        """Run one ``sacctmgr -i`` change; output containing one of ``unchanged`` (what
+        sacctmgr prints when the change was already there) counts as success."""
+        out = self.run(["sacctmgr", "-i", *argv], who)
+        text = out.stdout + out.stderr
+        if out.returncode == 0 or any(marker in text for marker in unchanged):
+            return
+        raise SlurmCommandError([slurm_error(text, source)])
+
+    def db_add_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        _plain(name, "QOS")
+        _settings(settings)
+        self._change(who, ["add", "qos", name, *settings], "slurmdb_qos_add")
+
+    def db_modify_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        _plain(name, "QOS")
+        _settings(settings)
+        if settings:
+            self._change(who, ["modify", "qos", "where", f"name={name}", "set", *settings],
+                         "slurmdb_qos_modify", (b"Nothing modified",))
+
+    def db_add_cluster(self, who: Identity, name: str) -> None:
+        _plain(name, "cluster")
+        self._change(who, ["add", "cluster", name], "slurmdb_clusters_add",
+                     (b"already exists",))
+
+    def db_add_wckey(self, who: Identity, name: str, user: str, cluster: str, *,
+                     default: bool = False) -> None:
+        for value, kind in ((name, "wckey"), (user, "user"), (cluster, "cluster")):
+            _plain(value, kind)
+        source = "slurmdb_wckeys_add"
+        # sacctmgr has no "add wckey": adding wckeys to an existing user makes them
+        self._change(who, ["add", "user", user, f"wckeys={name}", f"cluster={cluster}"],
+                     source, (b"Nothing new added",))
+        if default:  # this also clears the default mark of the user's other wckeys
+            self._change(who, ["modify", "user", "where", f"name={user}",
+                               f"cluster={cluster}", "set", f"defaultwckey={name}"],
+                         source, (b"Nothing modified",))
+
+    def db_is_administrator(self, who: Identity) -> bool:
+        if who.user == "root" or who.uid == 0:
+            return True
+        out = self.run(["sacctmgr", "-P", "-n", "show", "user", f"name={who.user}",
+                        "format=adminlevel"], who)
+        if b"Administrator" in out.stdout.split(b"\n")[0]:
+            return True
+        # SlurmUser need not be in the database to be its administrator
+        config = self.run(["sacctmgr", "-n", "show", "config"], who)
+        for line in config.stdout.decode("utf-8", "replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "SlurmUserId":
+                return value.strip().partition("(")[0] == who.user
+        return False
+
+
+def _plain(value: str, kind: str) -> None:
+    """Refuse anything but a plain Slurm name before it reaches a command line.
+
+    Raises:
+        ValueError: ``value`` is not one.
+    """
+    if not _NAME.fullmatch(value):
+        raise ValueError(f"not a {kind} name: {value!r}")
+
+
+def _settings(settings: list[str]) -> None:
+    """Refuse a setting that is not a plain ``key=value`` item.
+
+    Raises:
+        ValueError: there is one.
+    """
+    for item in settings:
+        if not _SETTING.fullmatch(item):
+            raise ValueError(f"not a QOS setting: {item!r}")

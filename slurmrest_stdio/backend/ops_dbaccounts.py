@@ -68,26 +68,38 @@ class DbAccountsOps(Protocol):
 
     def db_put_account(
         self, who: Identity, name: str, description: str, organization: str, *,
-        exists: bool,
+        exists: bool, clusters: Sequence[str] = (),
+        user_associations: Sequence[tuple[str, str, str]] = (),
     ) -> None:
-        """Create account ``name`` (under ``root``, on every cluster, as ``sacctmgr add
-        account`` does), or when it ``exists`` set its description and organization.
-        Values are already checked to be safe ``Key=value`` text.
+        """Create account ``name`` (under ``root``, as ``sacctmgr add account`` does: on
+        ``clusters``, or on every cluster when none are given), or when it ``exists`` set
+        its description and organization and add its association on each of
+        ``clusters`` it lacks. Then add each of ``user_associations`` (cluster, user,
+        partition or "") that is not there yet. Values are already checked to be safe
+        ``Key=value`` text.
 
         Raises:
-            SlurmCommandError: Slurm refused (its error, source ``slurmdb_accounts_add``).
+            SlurmCommandError: Slurm refused (its error, source ``slurmdb_accounts_add``;
+                when earlier changes were made, its description lists them).
         """
         ...
 
     def db_put_user(
         self, who: Identity, name: str, account: str | None, admin_level: str | None, *,
-        exists: bool,
+        exists: bool, associations: Sequence[tuple[str, str, str]] = (),
+        coordinators: Sequence[str] = (), default_wckey: tuple[str, Sequence[str]] | None
+        = None,
     ) -> None:
-        """Create user ``name`` with an association to ``account`` on every cluster, that
-        account as its default (``sacctmgr add user``); or when it ``exists`` set what is
-        given (default account, administrator level). Values are already checked.
+        """Create user ``name`` (``sacctmgr add user``) with its ``associations``
+        (cluster, account, partition or ""), the ones of ``account`` first so that it is
+        the default; with no association of ``account`` listed, one to it on every
+        cluster comes first. When it ``exists``: add the associations it lacks, then set
+        what is given (administrator level, default account). Then set the default wckey
+        (name, the clusters where the user has it) and make the user a coordinator of
+        ``coordinators`` (accounts). Values are already checked.
 
         Raises:
-            SlurmCommandError: Slurm refused (its error, source ``slurmdb_users_add``).
+            SlurmCommandError: Slurm refused (its error, source ``slurmdb_users_add``;
+                when earlier changes were made, its description lists them).
         """
         ...

@@ -82,3 +82,48 @@ class DbObjectsOps(Protocol):
             errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_wckeys_remove``).
         """
         ...
+
+    def db_add_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        """Create the QOS ``name`` with ``settings`` (``sacctmgr`` ``key=value`` items the
+        handler built from checked values).
+
+        Raises:
+            ValueError: a name or setting that is not plain (nothing was run).
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_qos_add``).
+        """
+        ...
+
+    def db_modify_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        """Change ``settings`` of the QOS ``name`` (nothing is run when there are none).
+
+        Raises:
+            ValueError: a name or setting that is not plain (nothing was run).
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_qos_modify``).
+        """
+        ...
+
+    def db_add_cluster(self, who: Identity, name: str) -> None:
+        """Add the cluster ``name`` to the database; one already there is left alone.
+
+        Raises:
+            ValueError: ``name`` is not a plain name (nothing was run).
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_clusters_add``).
+        """
+        ...
+
+    def db_add_wckey(self, who: Identity, name: str, user: str, cluster: str, *,
+                     default: bool = False) -> None:
+        """Add the wckey ``name`` of ``user`` (who must be in the database) on
+        ``cluster``; one already there is left alone. ``default``: then make it the
+        user's default wckey on that cluster (the only one).
+
+        Raises:
+            ValueError: a value that is not a plain name (nothing was run).
+            errors.SlurmCommandError: sacctmgr failed (source ``slurmdb_wckeys_add``).
+        """
+        ...
+
+    def db_is_administrator(self, who: Identity) -> bool:
+        """Whether slurmdbd takes ``who`` for an administrator (root, SlurmUser, or
+        AdminLevel=Administrator): the only ones it lets add clusters or wckeys."""
+        ...

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from slurmrest_stdio.backend.cli_changes import ChangesCli
 from slurmrest_stdio.backend.cli_dbaccounts import DbAccountsCli
+from slurmrest_stdio.backend.cli_dbassociations import DbAssociationsCli
+from slurmrest_stdio.backend.cli_dbconfig import DbConfigCli
 from slurmrest_stdio.backend.cli_dbjobs import DbJobsCli
 from slurmrest_stdio.backend.cli_dbobjects import DbObjectsCli
 from slurmrest_stdio.backend.cli_diag import DiagCli
@@ -21,6 +23,7 @@ __all__ = ["CliCore", "Outcome", "SlurmCli", "slurm_error"]
 
 class SlurmCli(
     DiagCli, ChangesCli, JobsCli, NodesCli, PartitionsCli, ReservationsCli, SubmitCli,
-    JobControlCli, TokensCli, DbJobsCli, DbAccountsCli, DbObjectsCli,
+    JobControlCli, TokensCli, DbJobsCli, DbAccountsCli, DbObjectsCli, DbConfigCli,
+    DbAssociationsCli,
 ):
     """Every operation of :class:`~slurmrest_stdio.backend.base.Backend`."""

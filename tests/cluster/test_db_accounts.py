@@ -256,3 +256,86 @@ def test_post_users_round_trip(posted_user: None) -> None:
     assert (status, body["errors"]) == (200, [])
     status, body = get(f"{D}/user/{NEW_USER}")
     assert body["users"][0]["administrator_level"] == "Operator"
+
+
+# -- associations, coordinators, default wckey, flags (zt_users_ objects) ------------------
+
+ZT_ACCOUNT = "zt_users_acct"
+ZT_USER = "zt_users_user"
+ZT_WCKEY = "zt_users_wk"
+
+
+@pytest.fixture
+def zt_users() -> Iterator[None]:
+    def clean() -> None:
+        sacctmgr("delete", "coordinator", f"names={ZT_USER}", f"accounts={ZT_ACCOUNT}",
+                 check=False)
+        sacctmgr("delete", "user", ZT_USER, check=False)
+        sacctmgr("delete", "account", ZT_ACCOUNT, check=False)
+
+    clean()
+    try:
+        yield
+    finally:
+        clean()
+
+
+def test_post_accounts_and_users_with_associations_and_coordinators(zt_users: None
+                                                                    ) -> None:
+    # a new account on the cluster its association names; coordinators and flags are
+    # read and, as by slurmrestd, not stored
+    status, body = post_accounts({"accounts": [{
+        "name": ZT_ACCOUNT, "associations": [{"account": ZT_ACCOUNT, "cluster": "lab",
+                                              "partition": None, "user": None}],
+        "coordinators": [{"name": "bob", "direct": 1}], "flags": ["DELETED"]}]},
+        *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    assoc = sacctmgr("-P", "-n", "show", "assoc", "where", f"account={ZT_ACCOUNT}",
+                     "format=cluster,account,user,parentname")
+    assert assoc.splitlines() == [f"lab|{ZT_ACCOUNT}||root"]
+    status, body = get(f"{D}/account/{ZT_ACCOUNT}")
+    assert (body["accounts"][0]["coordinators"], body["accounts"][0]["flags"]) == ([], [])
+
+    # a new user with two associations, coordinator of the new account (direct only)
+    user = {"name": ZT_USER,
+            "associations": [{"account": "physics", "cluster": "lab", "user": ZT_USER},
+                             {"account": ZT_ACCOUNT, "cluster": "lab", "partition": None}],
+            "default": {"account": ZT_ACCOUNT},
+            "coordinators": [{"name": ZT_ACCOUNT, "direct": 1}, {"name": "physics"}],
+            "flags": ["DELETED"]}
+    status, body = post_users({"users": [user]})  # alice: Slurm's refusal, no change
+    assert (status, body["errors"][0]["error_number"]) == (500, 2002)
+    assert shown("user", ZT_USER) == []
+    status, body = post_users({"users": [user]}, *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    status, body = get(f"{D}/user/{ZT_USER}")
+    got = body["users"][0]
+    assert got["default"] == {"account": ZT_ACCOUNT, "wckey": ""}
+    assert got["coordinators"] == [{"name": ZT_ACCOUNT, "direct": 1}]
+    assert sorted(a["account"] for a in got["associations"]) == ["physics", ZT_ACCOUNT]
+    assert got["flags"] == []
+
+    # a default wckey the user has; then one it has not: refused before any change
+    # (the first wckey added becomes the default: ZT_WCKEY is the second)
+    sacctmgr("add", "user", ZT_USER, "wckey=zt_users_first,zt_users_wk", "cluster=lab")
+    status, body = post_users({"users": [{"name": ZT_USER,
+                                          "default": {"wckey": ZT_WCKEY}}]},
+                              *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    assert get(f"{D}/user/{ZT_USER}")[1]["users"][0]["default"]["wckey"] == ZT_WCKEY
+    status, body = post_users({"users": [
+        {"name": ZT_USER, "coordinators": [{"name": "physics", "direct": 1}],
+         "default": {"wckey": "zt_users_none"}}]}, *slurm_headers())
+    assert status == 400 and body["errors"][0]["source"] == "users[0]"
+    assert get(f"{D}/user/{ZT_USER}")[1]["users"][0]["coordinators"] == [
+        {"name": ZT_ACCOUNT, "direct": 1}]
+
+    # the GET answer posted back changes nothing
+    status, before = get(f"{D}/user/{ZT_USER}")
+    status, body = post_users({"users": before["users"]}, *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    assert get(f"{D}/user/{ZT_USER}")[1]["users"] == before["users"]
+    status, account = get(f"{D}/account/{ZT_ACCOUNT}")
+    status, body = post_accounts({"accounts": account["accounts"]}, *slurm_headers())
+    assert (status, body["errors"]) == (200, [])
+    assert get(f"{D}/account/{ZT_ACCOUNT}")[1]["accounts"] == account["accounts"]

@@ -151,6 +151,33 @@ def test_filters_reach_sacct(jobs: AccountedJobs) -> None:
     assert [j["job_id"] for j in body(named)["jobs"]] == [jobs.done]
 
 
+def test_filters_done_on_saccts_document(jobs: AccountedJobs) -> None:
+    both = f"{jobs.done}%2C{jobs.never_ran}"
+    names = "job_name=zt_dbjobs_done%2Czt_dbjobs_held"
+    paths = (f"{DB}/jobs?step={both}", f"{DB}/jobs?step={both}&reason=None",
+             f"{DB}/jobs?step={both}&reason=9999", f"{DB}/jobs?step={both}&constraints=%25",
+             f"{DB}/jobs?step={both}&exit_code=7&reservation=maint",
+             f"{DB}/jobs?{names}&submit_time=2020-01-01",
+             f"{DB}/jobs?{names}&submit_time=2020-01-01&end_time=now")
+    answers = ask(*paths)
+    for resp in answers:
+        assert resp.status == 200
+    for resp in answers[:5]:  # (older jobs of those names may lack what the spec wants)
+        validate(f"{DB}/jobs", resp)
+    listed, reason_none, no_reason, any_constraints, _ignored, submitted, windowed = (
+        body(resp) for resp in answers)
+    assert [j["job_id"] for j in reason_none["jobs"]] == [
+        j["job_id"] for j in listed["jobs"] if j["state"]["reason"] == "None"]
+    assert (no_reason["jobs"], [e["error_number"] for e in no_reason["errors"]]) == ([], [9003])
+    assert any_constraints == listed  # every record matches '%' (written again like json-c)
+    assert answers[3].body == answers[0].body
+    assert answers[4].body == answers[0].body  # checked, then without effect in slurmdbd
+    ids = {jobs.done, jobs.never_ran}
+    assert ids <= {j["job_id"] for j in submitted["jobs"]}
+    assert all(j["steps"] == [] for j in submitted["jobs"])  # no step window end
+    assert any(j["steps"] for j in windowed["jobs"] if j["job_id"] == jobs.done)
+
+
 def test_whole_history_without_query_is_truncated() -> None:
     full = json.loads(as_test_user("sacct", "--json", f"--starttime={EPOCH_START}"))
     resp, = ask(f"{DB}/jobs")

@@ -7,8 +7,11 @@ SlurmUser lists them all.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -195,3 +198,172 @@ def test_delete_wckey_as_the_slurm_user(zt_wckey: str) -> None:
     assert sacctmgr("wckey", "where", f"name={zt_wckey}", "format=wckey") == []
     assert sacctmgr("user", "where", f"name={TEST_USER}", "format=user") == [[TEST_USER]]
     assert ["projx", TEST_USER] in sacctmgr("wckey", "format=wckey,user")
+
+
+# -- POST tres, qos, clusters, wckeys -------------------------------------------------------
+
+@contextlib.contextmanager
+def removed_after(*delete: str, clusters: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run the test body, then ``sacctmgr -i <delete...>`` (also when it failed); for
+    ``clusters``, drop the tables slurmdbd leaves behind too."""
+    try:
+        yield
+    finally:
+        subprocess.run(["sacctmgr", "-i", *delete], capture_output=True, check=False,
+                       timeout=60)
+        drop_cluster_tables(*clusters)
+
+
+def drop_cluster_tables(*names: str) -> None:
+    """slurmdbd 22.05 leaves a removed cluster's job script and environment tables
+    behind: drop those of our throwaway clusters (best effort, as root, local MariaDB)."""
+    tables = ", ".join(f"`{n}_{kind}_table`" for n in names if n.startswith("zt_obj_")
+                       for kind in ("job_env", "job_script"))
+    if tables and shutil.which("mysql"):
+        subprocess.run(["mysql", "slurm_acct_db", "-e", f"drop table if exists {tables}"],
+                       capture_output=True, check=False, timeout=60)
+
+
+def exchange(*items: tuple[str, str, Any], admin: bool = False
+             ) -> list[tuple[int, dict[str, Any]]]:
+    """(method, path, body) requests in one connection: as alice, or with a token of the
+    SlurmUser (``admin``)."""
+    headers: tuple[str, ...] = ()
+    if admin:
+        headers = ("X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {token('slurm')}")
+    data = b"".join(request(method, path, *headers, *(
+        ("Content-Type: application/json",) if body is not None else ()),
+        body=b"" if body is None else json.dumps(body).encode())
+        for method, path, body in items)
+    run = run_pipe(data, as_user=RUNNER if admin else TEST_USER,
+                   args=("-a", "rest_auth/jwt") if admin else (), env=base_env())
+    assert len(run.responses) == len(items), run.stderr
+    return [(r.status, json.loads(r.body) if r.body else {}) for r in run.responses]
+
+
+def test_post_tres_is_refused() -> None:
+    (status, body), = exchange(("POST", f"{V}/tres", {"TRES": [{"type": "cpu"}]}))
+    assert (status, body["errors"]) == (500, [{
+        "description": "Updating TRES is not currently supported.", "error_number": 2036,
+        "error": "Requested operation not supported on this system"}])
+
+
+def test_post_objects_are_for_administrators() -> None:
+    name = "zt_obj_pa"
+    with removed_after("delete", "qos", "where", f"name={name}"), \
+            removed_after("delete", "cluster", "where", f"name={name}"):
+        (s1, qos), (s2, modify), (s3, cluster), (s4, wckey) = exchange(
+            ("POST", f"{V}/qos", {"QOS": [{"name": name}]}),
+            ("POST", f"{V}/qos", {"QOS": [{"name": "normal", "priority": 1}]}),
+            ("POST", f"{V}/clusters", {"clusters": [{"name": name}]}),
+            ("POST", f"{V}/wckeys", {"wckeys": [{"name": name, "user": TEST_USER,
+                                                 "cluster": "lab", "id": 0}]}))
+        assert (s1, s2, s3, s4) == (400, 400, 500, 500)
+        for body, source in ((qos, "slurmdb_qos_add"), (modify, "slurmdb_qos_modify"),
+                             (cluster, "slurmdb_clusters_add"),
+                             (wckey, "slurmdb_wckeys_add")):
+            assert body["errors"] == [{"error_number": 2002,
+                                       "error": "Access/permission denied",
+                                       "source": source}]
+        assert sacctmgr("qos", "where", f"name={name}", "format=name") == []
+        assert sacctmgr("cluster", "where", f"name={name}", "format=cluster") == []
+        assert sacctmgr("wckey", "where", f"name={name}", "format=wckey") == []
+
+
+QOS_BODY = {"name": "zt_obj_pq", "description": "zt post", "priority": 7,
+            "flags": ["NO_DECAY", "DENY_LIMIT"],
+            "limits": {"grace_time": 90,
+                       "max": {"tres": {"per": {"job": [{"type": "cpu", "count": 4},
+                                                        {"type": "mem", "count": 2048}]}},
+                               "wall_clock": {"per": {"job": 90}},
+                               "jobs": {"per": {"user": 8}}}},
+            "preempt": {"list": ["normal"], "mode": ["REQUEUE"], "exempt_time": 3600},
+            "usage_factor": 0.5}
+
+
+def test_post_qos_round_trip() -> None:
+    name = QOS_BODY["name"]
+    with removed_after("delete", "qos", "where", f"name={name}"):
+        (s1, made), (s2, read), (s3, changed), (s4, again) = exchange(
+            ("POST", f"{V}/qos", {"QOS": [QOS_BODY]}), ("GET", f"{V}/qos/{name}", None),
+            ("POST", f"{V}/qos", {"QOS": [{"name": name, "priority": 9,
+                                           "limits": {"max": {"wall_clock": {"per": {
+                                               "job": None}}}}}]}),
+            ("GET", f"{V}/qos/{name}", None), admin=True)
+        assert (s1, s2, s3, s4) == (200, 200, 200, 200), (made, changed)
+        (q,) = read["QOS"]
+        assert (q["description"], q["priority"], q["usage_factor"]) == ("zt post", 7, 0.5)
+        assert q["flags"] == ["DENY_LIMIT", "NO_DECAY"]
+        assert q["preempt"] == {"list": ["normal"], "mode": ["REQUEUE"], "exempt_time": 3600}
+        assert q["limits"]["grace_time"] == 90
+        assert q["limits"]["max"]["wall_clock"]["per"]["job"] == 90
+        assert q["limits"]["max"]["jobs"]["per"]["user"] == 8
+        assert [(t["type"], t["count"]) for t in q["limits"]["max"]["tres"]["per"]["job"]] \
+            == [("cpu", 4), ("mem", 2048)]
+        (q2,) = again["QOS"]
+        # only what the change names changes (slurmrestd would clear flags and mode too)
+        assert (q2["priority"], q2["limits"]["max"]["wall_clock"]["per"]["job"]) == (9, None)
+        assert (q2["flags"], q2["preempt"]) == (q["flags"], q["preempt"])
+        (s5, gone), = exchange(("DELETE", f"{V}/qos/{name}", None), admin=True)
+        assert (s5, gone["removed_qos"]) == (200, [name])
+
+
+def test_post_qos_checks_every_entry_first() -> None:
+    name = "zt_obj_pr"
+    with removed_after("delete", "qos", "where", f"name={name}"):
+        (status, body), = exchange(("POST", f"{V}/qos", {"QOS": [
+            {"name": name}, {"name": "normal", "flags": ["BOGUS"]}]}), admin=True)
+        assert status == 400
+        assert body["errors"][0] == {"description": "Unknown flag", "error_number": 9001,
+                                     "error": "Failure during parsing", "source": "flags"}
+        assert sacctmgr("qos", "where", f"name={name}", "format=name") == []
+
+
+def test_post_clusters_round_trip() -> None:
+    name = "zt_obj_pc"
+    before = sacctmgr("cluster", "where", "name=lab", "format=cluster,controlhost,"
+                      "controlport,flags")
+    with removed_after("delete", "cluster", "where", f"name={name}", clusters=(name,)):
+        (s1, made), (s2, read), (s3, existing) = exchange(
+            ("POST", f"{V}/clusters", {"clusters": [{"name": name, "nodes": "x[1-2]"}]}),
+            ("GET", f"{V}/cluster/{name}", None),
+            ("POST", f"{V}/clusters", {"clusters": [{"name": "lab"}]}), admin=True)
+        assert (s1, s2, s3) == (200, 200, 200), (made, existing)
+        assert [c["name"] for c in read["clusters"]] == [name]
+        # the lab's registration (controller, flags) is left alone
+        assert sacctmgr("cluster", "where", "name=lab", "format=cluster,controlhost,"
+                        "controlport,flags") == before
+        (s4, gone), = exchange(("DELETE", f"{V}/cluster/{name}", None), admin=True)
+        assert (s4, gone["deleted_clusters"]) == (200, [name])
+
+
+def test_post_wckeys_round_trip() -> None:
+    name = "zt_obj_pw"
+    wckey = {"name": name, "user": TEST_USER, "cluster": "lab", "id": 0}
+    with removed_after("delete", "user", "where", f"wckeys={name}"):
+        (s1, made), (s2, again), (s3, read), (s4, nobody) = exchange(
+            ("POST", f"{V}/wckeys", {"wckeys": [wckey]}),
+            ("POST", f"{V}/wckeys", {"wckeys": [wckey]}),
+            ("GET", f"{V}/wckey/{name}", None),
+            ("POST", f"{V}/wckeys", {"wckeys": [{**wckey, "user": "zt_obj_nobody"}]}),
+            admin=True)
+        assert (s1, s2, s3, s4) == (200, 200, 200, 400), (made, again, nobody)
+        assert [(w["name"], w["user"], w["cluster"]) for w in read["wckeys"]] == [
+            (name, TEST_USER, "lab")]
+        assert sacctmgr("user", "where", "name=zt_obj_nobody", "format=user") == []
+        (s5, gone), = exchange(("DELETE", f"{V}/wckey/{name}", None), admin=True)
+        assert (s5, len(gone["deleted_wckeys"])) == (200, 1)
+
+
+def test_post_wckeys_default() -> None:
+    user_name, first, second = "zt_obj_du", "zt_obj_d1", "zt_obj_d2"
+    subprocess.run(["sacctmgr", "-i", "add", "user", user_name, "account=research"],
+                   capture_output=True, check=True, timeout=60)
+    with removed_after("delete", "user", "where", f"name={user_name}"), \
+            removed_after("delete", "user", "where", f"wckeys={first},{second}"):
+        made = exchange(*(("POST", f"{V}/wckeys", {"wckeys": [
+            {"name": name, "user": user_name, "cluster": "lab", "id": 0,
+             "flags": ["DEFAULT"]}]}) for name in (first, second)), admin=True)
+        assert [status for status, _ in made] == [200, 200], made
+        assert sacctmgr("user", "where", f"name={user_name}", "format=defaultwckey") == [
+            [second]]

@@ -222,10 +222,11 @@ DIFFERENCES: dict[str, str] = {
         "reads as gid 0). We take both spellings and resolve names as 'sacct --group' does."
     ),
     "db_jobs_unsupported_filters": (
-        "The jobs filters submit_time, exit_code, reason, reservation and constraints have no "
-        "sacct 22.05 option, so 'sacct --json' cannot hand them to slurmrestd's handler; "
-        "instead of ignoring them we answer 400 (error 9000, the filter in 'source'). "
-        "slurmrestd filters by them."
+        "GET /slurmdb/v0.0.38/jobs with submit_time together with both step and end_time: "
+        "slurmdbd then looks for the given jobs in all time but for their steps only in "
+        "the window, which no 'sacct' command line asks for. We answer 400 (error 9000, "
+        "source 'submit_time'); slurmrestd answers. (submit_time otherwise, exit_code, "
+        "reason, reservation and constraints are done as slurmdbd 22.05 does them.)"
     ),
     "db_job_bad_id": (
         "GET /slurmdb/v0.0.38/job/{job_id} with an id Slurm cannot read as job/step ids "
@@ -260,6 +261,135 @@ DIFFERENCES: dict[str, str] = {
         "We remove it (sacctmgr -i delete cluster) and answer 200 with "
         "'deleted_clusters' (the shape slurmrestd's code builds); nothing removed (or a "
         "name outside [A-Za-z0-9_.-], never passed on) is 304 as in slurmrestd."
+    ),
+    "db_post_users_default_wckey": (
+        "POST /slurmdb/v0.0.38/users with default.wckey: slurmrestd 22.05 reads it and "
+        "stores nothing (slurmdbd marks a default only among wckeys sent with the user, "
+        "which its parser cannot read), answering 200. We set it (sacctmgr modify user set "
+        "DefaultWCKey, on the clusters where the user has that wckey), and refuse (400, "
+        "before any change) a wckey the user does not have."
+    ),
+    "db_post_users_unknown_accounts": (
+        "POST /slurmdb/v0.0.38/users naming accounts or clusters that do not exist: "
+        "slurmrestd answers 200, silently drops such associations, and records the user "
+        "as coordinator of a nonexistent account. We refuse the request (400, error 9000, "
+        "source 'users[i]', before any change); POST accounts likewise refuses unknown "
+        "clusters and users in its associations."
+    ),
+    "db_post_associations_checks": (
+        "POST /slurmdb/v0.0.38/users and accounts: the associations listed must name an "
+        "account and a cluster (slurmrestd fails the request with 'Unspecified error' "
+        "without a cluster), a user's must be of that user, an account's of that account "
+        "(with a partition only together with a user), and every coordinator needs a "
+        "name; otherwise 400, error 9000, the item's path in 'source', before any change "
+        "(this replaces the refusal of associations/coordinators/flags that "
+        "db_post_accounts_checks still lists: they are now taken as slurmrestd takes "
+        "them)."
+    ),
+    "db_diag_rpc_order": (
+        "GET /slurmdb/v0.0.38/diag: slurmrestd lists the RPC types and users in slurmdbd's "
+        "own order (first use since its start), which no command shows; 'sacctmgr show "
+        "stats' prints them sorted by count (then total time, then id), and that is our "
+        "order. The entries themselves are the same."
+    ),
+    "db_post_association_checks": (
+        "POST /slurmdb/v0.0.38/associations: every value is checked before anything "
+        "changes, and what does not fit is refused (400, error 9000, the field's path in "
+        "'source'): names outside [a-z0-9_.-] (partition [A-Za-z0-9_.-]), a missing "
+        "cluster, counts that are not whole numbers (null clears a limit), unknown TRES or "
+        "QOS, an empty qos list, null shares_raw, parent_account on a user's "
+        "association, usage, flags other than DEFAULT, and is_default/DEFAULT unless the "
+        "association already is the user's default. slurmrestd hands the values to "
+        "slurmdbd (with its own parse errors for some)."
+    ),
+    "db_post_association_tres_kept": (
+        "POST /slurmdb/v0.0.38/associations changing an association that has TRES limits "
+        "without giving those TRES lists: slurmrestd 22.05.8 crashes (its diff of the "
+        "TRES strings reads a list it never made) and writes nothing. We leave TRES "
+        "lists not given as they are; a list given replaces the whole list, as "
+        "slurmrestd's diff does."
+    ),
+    "db_post_association_new_user": (
+        "POST /slurmdb/v0.0.38/associations for a user with no user record: slurmrestd "
+        "stores an association of a user that does not exist. We add it with 'sacctmgr "
+        "add user', which also makes the user record (that account its default)."
+    ),
+    "db_post_associations_in_order": (
+        "POST /slurmdb/v0.0.38/associations with several associations where a later one "
+        "fails: slurmrestd commits nothing (400). We apply them in order with one sacctmgr "
+        "call each: the first failing alone is Slurm's error (400, nothing changed); a "
+        "later one is 400 with one error per association saying which were applied and "
+        "stay, which failed and which were not tried."
+    ),
+    "db_delete_associations_everything": (
+        "DELETE /slurmdb/v0.0.38/associations with no account, user or partition: "
+        "slurmrestd removes every association matching the rest (with no query: every "
+        "association of every cluster, root's included). We refuse it (400, error 9000, "
+        "source slurmdb_associations_remove, removed_associations [])."
+    ),
+    "db_delete_association_odd_names": (
+        "DELETE /slurmdb/v0.0.38/association(s) with a name outside [A-Za-z0-9_.-]: "
+        "slurmrestd hands it to slurmdbd (a non-administrator then gets 'Access/permission "
+        "denied', 500). We never pass it on and answer 304, what an administrator gets "
+        "for a name that matches nothing, whoever asks."
+    ),
+    "db_post_qos_modify_keeps": (
+        "POST /slurmdb/v0.0.38/qos for an existing QOS: slurmrestd 22.05 starts each entry "
+        "from empty flags and preempt mode OFF, so a change that does not list 'flags' "
+        "and 'preempt/mode' clears the QOS's flags and sets its preempt mode to 'cluster'. "
+        "We change only the fields the entry gives (an empty list still clears them)."
+    ),
+    "db_post_qos_checks": (
+        "POST /slurmdb/v0.0.38/qos: slurmrestd reads and applies one entry at a time (in "
+        "one uncommitted transaction), so a non-administrator's body with a bad later "
+        "entry gets 'Access/permission denied'; we check every entry first and answer the "
+        "first refusal with slurmrestd's own errors for it (400). Values we do not pass to "
+        "sacctmgr are refused by name (400, error 9001, the field's path in 'source'): a "
+        "new QOS name outside [a-z0-9_.-], a description outside [A-Za-z0-9_.:/@+ -], a "
+        "negative or non-finite factor, a TRES without type or with a null count or a "
+        "count below -1 (-1 removes that limit, as in slurmrestd). Applied entries stay "
+        "when a later sacctmgr call fails (400, one error per entry: applied, failed, "
+        "not tried); slurmrestd commits none."
+    ),
+    "db_post_clusters_checks": (
+        "POST /slurmdb/v0.0.38/clusters: slurmrestd re-adds a cluster that exists, which "
+        "wipes its controller host, port and flags in slurmdbd (for the lab: until "
+        "slurmctld registers again); we leave an existing cluster as it is (200). When its "
+        "parser refuses a field after reading a name, slurmrestd still adds the clusters "
+        "read so far (200 with the parse errors); we answer the same status and errors "
+        "but add nothing. Names outside [a-z0-9_.-] are refused (400, error 9001)."
+    ),
+    "db_post_wckeys_checks": (
+        "POST /slurmdb/v0.0.38/wckeys: slurmrestd stores a wckey for a user who is not in "
+        "the database (and answers 200 while adding nothing for an unknown cluster). We "
+        "refuse an unknown user (400, error 9001, source 'user'), and an unknown cluster "
+        "is sacctmgr's error (500, 'Unspecified error'). Flag DEFAULT: slurmrestd marks "
+        "the new wckey default but leaves the user's old default marked too (two "
+        "defaults); we make it the only default (sacctmgr modify user set DefaultWCKey). "
+        "A wckey's 'accounts', flag DELETED and names outside [a-z0-9_.-] are refused by "
+        "name (400)."
+    ),
+    "db_post_users_keeps_admin_level": (
+        "POST /slurmdb/v0.0.38/users for an existing user without administrator_level: "
+        "slurmrestd 22.05 resets the user's level to None (its database insert updates "
+        "admin_level to None when none is given), silently demoting an operator or "
+        "administrator. We change the level only when the request gives one."
+    ),
+    "db_post_association_no_move": (
+        "POST /slurmdb/v0.0.38/associations changing an account's own association: "
+        "slurmrestd always passes the account's current parent along, so slurmdbd 'moves' "
+        "the account to the first place under that same parent, rewriting the tree (the "
+        "order of GET associations changes; with other writers at the same time this "
+        "rewrite can corrupt slurmdbd's tree). We pass parent_account on only when it "
+        "differs from the current parent."
+    ),
+    "db_delete_association_last_of_user": (
+        "DELETE /slurmdb/v0.0.38/association(s) that would remove the last associations "
+        "of a user: slurmrestd removes them and keeps the user (with no association). "
+        "We remove a user's associations with 'sacctmgr delete user', which then also "
+        "deletes the user (and their wckeys and coordinator roles), so we refuse (400, "
+        "error 9000, one error per such user, removed_associations []) and nothing is "
+        "removed; DELETE user/{name} removes a user."
     ),
 }
 

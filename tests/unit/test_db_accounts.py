@@ -24,6 +24,7 @@ from slurmrest_stdio.backend.base import Backend
 from slurmrest_stdio.backend.cli_dbaccounts import DbAccountsCli
 from slurmrest_stdio.backend.clicore import Outcome
 from slurmrest_stdio.config import OPENAPI_PLUGINS, Config
+from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 from slurmrest_stdio.protocol import Request
 from tests.unit.fakes import OWN_PIPE, FakeBackend
 
@@ -221,7 +222,8 @@ class CannedCli(DbAccountsCli):
         self.failing = failing
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         self.argvs.append(list(argv))
         if self.failing:
             return Outcome(1, b"", self.failing)
@@ -448,8 +450,11 @@ class Posting(DbBackend):
         self.fail_on, self.outcome = fail_on, outcome
         self.argvs: list[list[str]] = []
 
+    def db_clusters(self, who: Identity) -> list[dict[str, str]]:
+        return [{"name": "lab"}]
+
     def db_put_account(self, who: Identity, name: str, description: str,
-                       organization: str, *, exists: bool) -> None:
+                       organization: str, *, exists: bool, **more: Any) -> None:
         cli = CannedCli()
         ok = Outcome(0, b" Adding Account(s)\n", b"")
 
@@ -458,7 +463,7 @@ class Posting(DbBackend):
             return self.outcome if name == self.fail_on else ok
 
         cli.run = run  # type: ignore[method-assign]
-        cli.db_put_account(who, name, description, organization, exists=exists)
+        cli.db_put_account(who, name, description, organization, exists=exists, **more)
 
 
 def post(body: Any, backend: Posting) -> tuple[int, Any]:
@@ -493,7 +498,13 @@ def test_post_accounts_adds_new_and_modifies_existing() -> None:
     {"description": "no name"}, {"name": "Upper"}, {"name": "a,b"}, {"name": "x\ny"},
     {"name": "ok", "description": 'quote"d'}, {"name": "ok", "description": "a,b"},
     {"name": "ok", "organization": "Upper"}, {"name": "ok", "description": ""},
-    {"name": "ok", "coordinators": [{"name": "bob"}]},
+    {"name": "ok", "associations": [{"account": "other", "cluster": "lab"}]},
+    {"name": "ok", "associations": [{"account": "ok"}]},
+    {"name": "ok", "associations": [{"account": "ok", "cluster": "lab",
+                                     "partition": "debug"}]},
+    {"name": "ok", "associations": [{"account": "ok", "cluster": "nosuch"}]},
+    {"name": "ok", "associations": [{"account": "ok", "cluster": "lab", "user": "nobody"}]},
+    {"name": "ok", "coordinators": [{"direct": 1}]},
 ])
 def test_post_accounts_checks_every_object_before_any_change(item: dict[str, Any]) -> None:
     backend = Posting()
@@ -547,8 +558,15 @@ class PostingUsers(DbBackend):
         self.fail_on, self.outcome = fail_on, outcome
         self.argvs: list[list[str]] = []
 
+    def db_clusters(self, who: Identity) -> list[dict[str, str]]:
+        return [{"name": "lab"}]
+
+    def db_wckeys(self, who: Identity) -> list[dict[str, str]]:
+        return [{"name": "projx", "cluster": "lab", "user": "bob", "deleted": ""},
+                {"name": "old", "cluster": "lab", "user": "bob", "deleted": "1"}]
+
     def db_put_user(self, who: Identity, name: str, account: str | None,
-                    admin_level: str | None, *, exists: bool) -> None:
+                    admin_level: str | None, *, exists: bool, **more: Any) -> None:
         cli = CannedCli()
 
         def run(argv: Sequence[str], who: Identity | None, **_: Any) -> Outcome:
@@ -556,7 +574,7 @@ class PostingUsers(DbBackend):
             return self.outcome if name == self.fail_on else Outcome(0, b"", b"")
 
         cli.run = run  # type: ignore[method-assign]
-        cli.db_put_user(who, name, account, admin_level, exists=exists)
+        cli.db_put_user(who, name, account, admin_level, exists=exists, **more)
 
 
 def post_users(body: Any, backend: PostingUsers) -> tuple[int, Any]:
@@ -587,8 +605,17 @@ def test_post_users_adds_new_and_modifies_existing() -> None:
 @pytest.mark.parametrize("item", [
     {"name": "zt_nu"},  # new: needs its account
     {"name": "Bob"}, {"name": "bob", "default": {"account": "a b"}},
-    {"name": "bob", "default": {"wckey": "projx"}},
+    {"name": "bob", "default": {"wckey": "nokey"}},  # bob has no such wckey
+    {"name": "bob", "default": {"wckey": "old"}},  # deleted
+    {"name": "bob", "default": {"wckey": "a b"}},
+    {"name": "zt_nu", "default": {"wckey": "projx", "account": "research"}},
     {"name": "bob", "administrator_level": "root"},
+    {"name": "bob", "associations": [{"account": "research", "cluster": "nosuch"}]},
+    {"name": "bob", "associations": [{"account": "research", "cluster": "lab",
+                                      "user": "alice"}]},
+    {"name": "bob", "associations": [{"account": "research"}]},
+    {"name": "bob", "coordinators": [{"name": "nosuch", "direct": 1}]},
+    {"name": "bob", "coordinators": [{"name": "Bad name", "direct": 0}]},
     {"name": "bob", "associations": [{"account": "x", "cluster": "lab"}]},
 ])
 def test_post_users_checks_every_object_before_any_change(item: dict[str, Any]) -> None:
@@ -624,3 +651,167 @@ def test_post_users_failures() -> None:
     assert (status, body["errors"]) == (500, [{
         "error_number": 2002, "error": "Access/permission denied",
         "source": "slurmdb_users_add"}])
+
+
+# -- associations, coordinators, flags, default wckey -------------------------------------
+
+def test_post_users_new_with_associations_coordinators_and_wckey() -> None:
+    backend = PostingUsers()
+    status, body = post_users({"users": [{
+        "name": "zt_nu", "administrator_level": "Operator",
+        "associations": [
+            {"account": "physics", "cluster": "lab", "partition": None, "user": "zt_nu"},
+            {"account": "research", "cluster": "lab", "partition": "debug"},
+            {"account": "research", "cluster": "lab"}],
+        "default": {"account": "research", "wckey": ""},
+        # slurmrestd adds the direct ones only
+        "coordinators": [{"name": "physics", "direct": 1}, {"name": "research"},
+                         {"name": "zt_acct_a", "direct": 0}],
+        "flags": ["deleted"]}]}, backend)
+    assert (status, body) == (200, {"errors": []})
+    add = ["sacctmgr", "-i", "add", "user", "zt_nu"]
+    assert backend.argvs == [
+        # the default account's associations first: the first one made is the default
+        [*add, "Account=research", "Cluster=lab", "Partition=debug", "AdminLevel=Operator"],
+        [*add, "Account=research", "Cluster=lab"],
+        [*add, "Account=physics", "Cluster=lab"],
+        ["sacctmgr", "-i", "add", "coordinator", "names=zt_nu", "accounts=physics"]]
+
+
+def test_post_users_existing_gets_associations_default_wckey_and_coordinators() -> None:
+    backend = PostingUsers()
+    status, body = post_users({"users": [{
+        "name": "bob", "associations": [{"account": "physics", "cluster": "lab"}],
+        "default": {"account": "physics", "wckey": "projx"},
+        "coordinators": [{"name": "physics", "direct": 1},
+                         {"name": "research", "direct": 1}]}]}, backend)
+    assert (status, body) == (200, {"errors": []})
+    assert backend.argvs == [
+        ["sacctmgr", "-i", "add", "user", "bob", "Account=physics", "Cluster=lab"],
+        ["sacctmgr", "-i", "modify", "user", "where", "name=bob", "set",
+         "DefaultAccount=physics"],
+        ["sacctmgr", "-i", "modify", "user", "where", "name=bob", "cluster=lab", "set",
+         "DefaultWCKey=projx"],
+        ["sacctmgr", "-i", "add", "coordinator", "names=bob",
+         "accounts=physics,research"]]
+
+
+def test_post_users_new_default_account_outside_its_associations() -> None:
+    backend = PostingUsers()
+    assert post_users({"users": [{
+        "name": "zt_nu", "default": {"account": "physics"},
+        "associations": [{"account": "research", "cluster": "lab"}]}]},
+        backend)[0] == 200
+    assert backend.argvs == [
+        ["sacctmgr", "-i", "add", "user", "zt_nu", "Account=physics"],
+        ["sacctmgr", "-i", "add", "user", "zt_nu", "Account=research", "Cluster=lab"]]
+    backend = PostingUsers()  # no default account: the first association's
+    assert post_users({"users": [{
+        "name": "zt_nu", "associations": [{"account": "research", "cluster": "lab"}]}]},
+        backend)[0] == 200
+    assert backend.argvs == [
+        ["sacctmgr", "-i", "add", "user", "zt_nu", "Account=research", "Cluster=lab"]]
+
+
+UNKNOWN_FLAG = [
+    {"description": "Unknown flag", "error_number": 9001,
+     "error": "Failure during parsing", "source": "flags"},
+    {"description": "Failed to parse field 'flags'", "error_number": 9001,
+     "error": "Failure during parsing", "source": "_parser_run"}]
+
+
+def test_unknown_flags_are_slurmrestds_parse_failure() -> None:
+    users = PostingUsers()
+    assert post_users({"users": [{"name": "bob", "flags": ["BOGUS"]}]}, users) == (
+        400, {"errors": UNKNOWN_FLAG})
+    accounts = Posting()
+    assert post({"accounts": [{"name": "research", "flags": ["DELETED", "x"]}]},
+                accounts) == (400, {"errors": UNKNOWN_FLAG})
+    assert users.argvs == accounts.argvs == []
+
+
+def test_post_accounts_associations_and_ignored_coordinators() -> None:
+    backend = Posting()
+    status, body = post({"accounts": [
+        {"name": "zt_new", "associations": [
+            {"account": "zt_new", "cluster": "lab", "partition": None, "user": None},
+            {"account": "zt_new", "cluster": "lab", "partition": "debug", "user": "bob"}],
+         "coordinators": [{"name": "bob", "direct": 1}], "flags": ["DELETED"]},
+        {"name": "research", "description": "research group", "organization": "lab",
+         "associations": [{"account": "research", "cluster": "lab", "user": "alice"}]}]},
+        backend)
+    assert (status, body) == (200, {"errors": []})
+    assert backend.argvs == [
+        ["sacctmgr", "-i", "add", "account", "zt_new", "Description=zt_new",
+         "Organization=zt_new", "Cluster=lab"],
+        ["sacctmgr", "-i", "add", "user", "bob", "Account=zt_new", "Cluster=lab",
+         "Partition=debug"],
+        ["sacctmgr", "-i", "modify", "account", "where", "name=research", "set",
+         "Description=research group", "Organization=lab"],
+        ["sacctmgr", "-i", "add", "account", "research", "Cluster=lab"],
+        ["sacctmgr", "-i", "add", "user", "alice", "Account=research", "Cluster=lab"]]
+
+
+class Scripted(CannedCli):
+    """Answers each change with the outcome of the first ``(word, outcome)`` whose word
+    is in its argv (success otherwise)."""
+
+    def __init__(self, script: Sequence[tuple[str, Outcome]]) -> None:
+        super().__init__()
+        self.script = script
+
+    def run(self, argv: Sequence[str], who: Identity | None, *,
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
+        self.argvs.append(list(argv))
+        return next((out for word, out in self.script if word in argv),
+                    Outcome(0, b"", b""))
+
+
+ALICE = Identity(user="alice", uid=1001, method="rest_auth/local")
+
+
+def test_existing_associations_are_no_failure() -> None:
+    nothing_new = Outcome(1, b" Nothing new added.\n", b"")
+    cli = Scripted([("add", nothing_new)])
+    cli.db_put_user(ALICE, "bob", None, None, exists=True,
+                    associations=[("lab", "research", "")])
+    cli.db_put_account(ALICE, "research", "r", "lab", exists=True, clusters=["lab"],
+                       user_associations=[("lab", "bob", "")])
+    assert len(cli.argvs) == 4
+    with pytest.raises(SlurmCommandError):  # a new user: nothing was added
+        cli.db_put_user(ALICE, "zt_nu", None, None, exists=False,
+                        associations=[("lab", "research", "")])
+
+
+def test_a_failure_after_changes_names_them() -> None:
+    cli = Scripted([("coordinator", DENIED)])
+    with pytest.raises(SlurmCommandError) as caught:
+        cli.db_put_user(ALICE, "bob", None, None, exists=True,
+                        associations=[("lab", "physics", "")], coordinators=["physics"])
+    (error,) = caught.value.errors
+    assert (error.error_number, error.source) == (2002, "slurmdb_users_add")
+    assert error.description.endswith(
+        "(already made, and kept: add user bob Account=physics Cluster=lab)")
+    cli = Scripted([("add", DENIED)])
+    with pytest.raises(SlurmCommandError) as caught:  # the first: as Slurm said it
+        cli.db_put_user(ALICE, "bob", None, None, exists=True,
+                        associations=[("lab", "physics", "")])
+    assert "already made" not in caught.value.errors[0].description
+
+
+class NoWckeys(PostingUsers):
+    def db_wckeys(self, who: Identity) -> list[dict[str, str]]:
+        raise SlurmCommandError([SlurmError("Access/permission denied", 2002, "",
+                                            "slurmdb_wckeys_get")])
+
+
+def test_unreadable_wckeys_leave_the_refusal_to_slurm() -> None:
+    backend = NoWckeys(fail_on="bob")
+    status, body = post_users({"users": [{"name": "bob", "default": {"wckey": "projx"}}]},
+                              backend)
+    assert (status, body) == (500, {"errors": [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_users_add"}]})
+    assert backend.argvs == [["sacctmgr", "-i", "modify", "user", "where", "name=bob",
+                              "set", "DefaultWCKey=projx"]]

@@ -12,8 +12,14 @@ import pytest
 
 from slurmrest_stdio.api.dbv0_0_38.jobs import (
     EPOCH_START,
+    REASONS,
+    AfterSacct,
     QueryError,
+    filter_document,
+    filter_yaml,
+    mysql_number,
     sacct_options,
+    sacct_plan,
     truncate_like_slurmdbd,
     truncate_yaml_like_slurmdbd,
 )
@@ -82,6 +88,16 @@ def q(text: str) -> dict[str, list[str]]:
     ("cpus_max=4", ["--ncpus=0-4", START]),
     ("cpus_min=2&cpus_max=4&nodes_max=1", ["--ncpus=2-4", "--nnodes=0-1", START]),
     ("nodes_min=0", [START]),
+    ("exit_code=5", [START]),
+    ("reservation=maint,other", [START]),
+    ("reason=None&constraints=big", [START]),
+    ("submit_time=2026-11-20", ["--starttime=2026-11-20", "--endtime=9999-12-31T23:59:59",
+                                "--state=PD,R,S,CD,CA,F,TO,NF,PR,BF,DL,OOM,RQ,RS,RV"]),
+    ("submit_time=today&end_time=now", ["--starttime=today", "--endtime=now"]),
+    ("submit_time=today&end_time=now&state=CD",
+     ["--starttime=today", "--endtime=now", "--state=CD"]),
+    ("submit_time=today&step=5", ["--jobs=5"]),
+    ("submit_time=today&state=CD", ["--state=CD"]),
 ])
 def test_filters_become_sacct_options(query: str, options: list[str]) -> None:
     got = sacct_options(q(query))
@@ -92,11 +108,15 @@ def test_filters_become_sacct_options(query: str, options: list[str]) -> None:
 @pytest.mark.parametrize(("query", "source", "description"), [
     ("foo=1", "foo", "Unknown Query field: foo"),
     ("account=x&Bogus=1", "Bogus", "Unknown Query field: Bogus"),
-    ("submit_time=today", "submit_time", "not supported"),
-    ("exit_code=0", "exit_code", "not supported"),
-    ("reason=None", "reason", "not supported"),
-    ("reservation=r", "reservation", "not supported"),
-    ("constraints=c", "constraints", "not supported"),
+    ("submit_time=bogus", "submit_time", "Unable to parse time format"),
+    ("submit_time=today&start_time=today", "start_time", "mutually exclusive"),
+    ("start_time=today&SUBMIT_TIME=today", "submit_time", "mutually exclusive"),
+    ("submit_time=today&step=5&end_time=now", "submit_time", "step and end_time"),
+    ("exit_code=x", "exit_code", "must be an integer"),
+    ("exit_code=true", "exit_code", "must be an integer"),
+    ("reason=", "reason", "Unable to parse CSV list"),
+    ("reservation=a b", "reservation", "Unable to parse CSV list"),
+    ("constraints=a'b", "constraints", "Unable to parse CSV list"),
     ("start_time=bogus", "start_time", "Unable to parse time format"),
     ("end_time=--help", "end_time", "Unable to parse time format"),
     ("state=BOGUS", "state", "Unable to parse CSV list"),
@@ -270,7 +290,8 @@ class CannedSacct(DbJobsCli):
         self.argvs: list[tuple[str, ...]] = []
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         assert who == ALICE and stdin is None
         self.argvs.append(tuple(argv))
         return self.outcome
@@ -305,3 +326,162 @@ def test_backend_failure_becomes_slurm_error() -> None:
         cli.db_jobs(ALICE, [START])
     assert info.value.status == 500
     assert info.value.errors[0].source == "slurmdb_jobs_get"
+
+
+# -- filters done on sacct's document ---------------------------------------------------------
+
+def test_after_sacct_is_what_the_query_asks() -> None:
+    assert not sacct_plan(q("account=a&exit_code=1&reservation=r"))[1].needed
+    after = sacct_plan(q("reason=None,5&constraints=a,b_c&submit_time=today"))[1]
+    assert (after.reasons, after.constraints, after.no_steps, after.nothing) == (
+        (0.0, 5.0), ("a", "b_c"), True, False)
+    assert sacct_plan(q("constraints=big%26ssd|gpu"))[1].constraints == ("big&ssd|gpu",)
+    assert not sacct_plan(q("submit_time=today&end_time=now"))[1].no_steps
+    assert sacct_plan(q("submit_time=today&state=CD"))[1].nothing
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("5", 5.0), (" 12abc", 12.0), ("None", 0.0), ("-3", -3.0), ("1e1", 10.0), (".5x", 0.5),
+])
+def test_reason_values_read_like_mysql(text: str, number: float) -> None:
+    assert mysql_number(text) == number
+
+
+def test_reasons_are_slurms_numbers() -> None:
+    assert len(REASONS) == 199
+    assert (REASONS[0], REASONS[2], REASONS[16], REASONS[198]) == (
+        "None", "Dependency", "JobHeldUser", "ReservationDeleted")
+
+
+def with_(job_id: int, reason: str = "None", constraints: str = "") -> dict[str, Any]:
+    record = job(job_id, 1, 2)
+    record["state"]["reason"] = reason
+    record["constraints"] = constraints
+    record["steps"] = [{"step": 1}]
+    return record
+
+
+@pytest.mark.parametrize(("after", "kept"), [
+    (AfterSacct(reasons=(0.0,)), [1, 4]),
+    (AfterSacct(reasons=(16.0, 2.0)), [2, 3]),
+    (AfterSacct(reasons=(6.0,)), [5]),  # PartitionDown is printed for 6 and 19
+    (AfterSacct(reasons=(19.0,)), [5]),
+    (AfterSacct(constraints=("BIG",)), [1, 3]),
+    (AfterSacct(constraints=("big", "ssd")), [3]),
+    (AfterSacct(constraints=("b_g",)), [1, 3]),
+    (AfterSacct(constraints=("big%ssd",)), [3]),
+    (AfterSacct(constraints=("G&S",)), [3]),
+    (AfterSacct(constraints=("",)), [2, 4, 5]),
+    (AfterSacct(reasons=(0.0,), constraints=("big",)), [1]),
+])
+def test_records_kept_like_slurmdbd(after: AfterSacct, kept: list[int]) -> None:
+    doc: dict[str, Any] = {"meta": META, "errors": [], "jobs": [
+        with_(1, constraints="big"), with_(2, "JobHeldUser"),
+        with_(3, "Dependency", "big&ssd"), with_(4), with_(5, "PartitionDown")]}
+    filter_document(doc, after)
+    assert [j["job_id"] for j in doc["jobs"]] == kept
+    assert doc["errors"] == []
+    assert all(j["steps"] == [{"step": 1}] for j in doc["jobs"])
+
+
+NOTHING = {"description": "Nothing found", "error_number": 9003,
+           "error": "Nothing found with query", "source": "slurmdb_jobs_get"}
+
+
+def test_no_record_left_is_slurmdbds_nothing_found() -> None:
+    doc: dict[str, Any] = {"meta": META, "errors": [], "jobs": [with_(1)]}
+    filter_document(doc, AfterSacct(reasons=(5.0,)))
+    assert doc == {"meta": META, "errors": [NOTHING], "jobs": []}
+    doc = {"meta": META, "errors": [NOTHING], "jobs": []}
+    filter_document(doc, AfterSacct(nothing=True))
+    assert doc["errors"] == [NOTHING]
+
+
+def test_submit_time_without_end_has_no_steps() -> None:
+    doc: dict[str, Any] = {"meta": META, "errors": [], "jobs": [with_(1), with_(2)]}
+    filter_document(doc, AfterSacct(no_steps=True))
+    assert [j["steps"] for j in doc["jobs"]] == [[], []]
+
+
+FILTER_YAML = b"""%YAML 1.1
+--- !!map
+!!str meta: !!map
+  !!str plugin: !!map
+    !!str type: !!str openapi/dbv0.0.38
+!!str errors: !!seq []
+!!str jobs: !!seq
+- !!map
+  !!str constraints: !!str big
+  !!str job_id: !!int 1
+  !!str state: !!map
+    !!str current: !!str COMPLETED
+    !!str reason: !!str None
+  !!str steps: !!seq
+  - !!map
+    !!str step: !!map
+      !!str id: !!str 1.batch
+  !!str wckey: !!map
+    !!str wckey: !!str projx
+- !!map
+  !!str constraints: !!str
+  !!str job_id: !!int 2
+  !!str state: !!map
+    !!str current: !!str CANCELLED
+    !!str reason: !!str JobHeldUser
+  !!str steps: !!seq []
+  !!str wckey: !!map
+    !!str wckey: !!str projx
+...
+"""
+
+
+def test_yaml_records_are_picked_on_slurms_text() -> None:
+    out = filter_yaml(FILTER_YAML, AfterSacct(reasons=(16.0,)))
+    start = FILTER_YAML.index(b"- !!map\n  !!str constraints: !!str\n")
+    assert out == FILTER_YAML[:FILTER_YAML.index(b"\n- !!map") + 1] + FILTER_YAML[start:]
+    assert filter_yaml(FILTER_YAML, AfterSacct(constraints=("BIG",))) == \
+        FILTER_YAML[:start] + b"...\n"
+
+
+def test_yaml_steps_are_emptied() -> None:
+    out = filter_yaml(FILTER_YAML, AfterSacct(no_steps=True))
+    assert out.count(b"!!str steps: !!seq []\n") == 2
+    assert b"1.batch" not in out
+    assert out.replace(b"  !!str steps: !!seq []\n", b"") == FILTER_YAML.replace(
+        b"  !!str steps: !!seq\n  - !!map\n    !!str step: !!map\n"
+        b"      !!str id: !!str 1.batch\n", b"").replace(b"  !!str steps: !!seq []\n", b"")
+
+
+def test_yaml_with_no_record_left() -> None:
+    out = filter_yaml(FILTER_YAML, AfterSacct(reasons=(99.0,)))
+    assert out.endswith(b"!!str errors: !!seq\n- !!map\n"
+                        b"  !!str description: !!str Nothing found\n"
+                        b"  !!str error_number: !!int 9003\n"
+                        b"  !!str error: !!str Nothing found with query\n"
+                        b"  !!str source: !!str slurmdb_jobs_get\n"
+                        b"!!str jobs: !!seq []\n...\n")
+
+
+def test_filtered_jobs_are_written_again_like_json_c() -> None:
+    body = document(with_(1), with_(2, "JobHeldUser"))
+    backend = DbJobsBackend(body=body)
+    ex = get(f"{DB}/jobs?reason=16%2C99&account=research", backend)
+    assert ex.response.status == 200
+    assert ex.response.body == document(with_(2, "JobHeldUser"))
+    assert backend.asked == [(("--accounts=research", START), "json")]
+
+
+def test_filtered_jobs_in_yaml() -> None:
+    backend = DbJobsBackend(yaml=FILTER_YAML)
+    ex = get(f"{DB}/jobs?constraints=big", backend, ("accept", "application/x-yaml"))
+    assert ex.response.status == 200
+    assert b"!!int 1\n" in ex.response.body and b"!!int 2\n" not in ex.response.body
+    assert backend.asked == [((START,), "yaml")]
+
+
+def test_submit_time_with_state_and_no_end_asks_for_no_job() -> None:
+    backend = DbJobsBackend(body=document(errors=[NOTHING]))
+    ex = get(f"{DB}/jobs?submit_time=today&state=CD", backend)
+    assert json.loads(ex.response.body)["jobs"] == []
+    assert json.loads(ex.response.body)["errors"] == [NOTHING]
+    assert backend.asked == [(("--jobs=4294967294",), "json")]

@@ -86,7 +86,8 @@ class CannedCli(DbObjectsCli):
         self.argvs: list[tuple[str, ...]] = []
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         self.argvs.append(tuple(argv))
         return self.outputs[tuple(argv)]
 
@@ -610,3 +611,427 @@ def test_delete_wckey_refused() -> None:
     assert body["errors"] == [{"error_number": 2002, "error": "Access/permission denied",
                                "source": "slurmdb_wckeys_remove"}]
     assert body["deleted_wckeys"] == []
+
+
+# -- POST tres, qos, clusters, wckeys -------------------------------------------------------
+
+ADMIN_ARGV = ("sacctmgr", "-P", "-n", "show", "user", "name=alice", "format=adminlevel")
+CONFIG_ARGV = ("sacctmgr", "-n", "show", "config")
+NOT_ADMIN = {ADMIN_ARGV: ok("None\n"), CONFIG_ARGV: ok("SlurmUserId  = slurm(64030)\n")}
+DENIED_QOS = Outcome(1, b" Adding QOS(s)\n  zt_new\n",
+                     b" Problem adding QOS: Access/permission denied\n")
+
+
+class PostBackend(ObjectsBackend):
+    """The canned sacctmgr behind the POST handlers too (users: alice, bob)."""
+
+    def db_users(self, who: Identity, name: str | None, with_deleted: bool
+                 ) -> list[dict[str, str]]:
+        return [{"user": "alice"}, {"user": "bob"}]
+
+    def db_add_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        self.cli.db_add_qos(who, name, settings)
+
+    def db_modify_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        self.cli.db_modify_qos(who, name, settings)
+
+    def db_add_cluster(self, who: Identity, name: str) -> None:
+        self.cli.db_add_cluster(who, name)
+
+    def db_add_wckey(self, who: Identity, name: str, user: str, cluster: str, *,
+                     default: bool = False) -> None:
+        self.cli.db_add_wckey(who, name, user, cluster, default=default)
+
+    def db_is_administrator(self, who: Identity) -> bool:
+        return self.cli.db_is_administrator(who)
+
+
+def post(path: str, body: Any, cli: CannedCli, *headers: tuple[str, str]) -> Exchange:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return make_app(PostBackend(cli)).handle(Request(
+        "POST", path, (("content-type", "application/json"), *headers), data))
+
+
+def answer(ex: Exchange) -> tuple[int, list[dict[str, Any]]]:
+    body = json.loads(ex.response.body)
+    assert set(body) == {"meta", "errors"}
+    return ex.response.status, body["errors"]
+
+
+def canned(*changes: tuple[tuple[str, ...], Outcome]) -> CannedCli:
+    cli = lab()
+    cli.outputs.update(dict(changes))
+    return cli
+
+
+def changes(cli: CannedCli) -> list[tuple[str, ...]]:
+    return [a for a in cli.argvs if a[:2] == ("sacctmgr", "-i")]
+
+
+PARSING = {"error_number": 9001, "error": "Failure during parsing"}
+CONVERSION = {"error_number": 9202, "error": "Unable to convert Data type"}
+QUERY = {"error_number": 9000, "error": "Query empty or not RFC7320 compliant"}
+
+
+def failed(path: str, kind: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"description": f"Failed to parse {'required ' if required else ''}field "
+                           f"'{path}'", **kind, "source": "_parser_run"}
+
+
+@pytest.mark.parametrize("body", [b'{"TRES": [{"type": "cpu"}]}', b"", b"[1]"])
+def test_post_tres_is_never_supported(body: bytes) -> None:
+    assert answer(post(f"{V}/tres", body, lab())) == (500, [{
+        "description": "Updating TRES is not currently supported.", "error_number": 2036,
+        "error": "Requested operation not supported on this system"}])
+
+
+def test_post_tres_body_must_parse() -> None:
+    ex = post(f"{V}/tres", b"null", lab())
+    assert ex.response.status == 400
+    assert ex.response.body == b"Unable to parse query."
+
+
+FULL_QOS = {
+    "name": "zt_new", "description": "zt test", "priority": 5,
+    "flags": ["no_decay", "DENY_LIMIT"],
+    "limits": {"grace_time": 90, "factor": 2.5,
+               "max": {"active_jobs": {"accruing": 3, "count": 5},
+                       "tres": {"total": [{"type": "cpu", "count": 8},
+                                          {"type": "MEM", "count": 2048}],
+                                "minutes": {"per": {"qos": [{"type": "cpu", "count": 1000}],
+                                                    "job": [{"type": "cpu", "count": 600}],
+                                                    "account": [{"type": "cpu", "id": 1,
+                                                                 "count": 700}],
+                                                    "user": [{"type": "cpu", "count": 500}]}},
+                                "per": {"account": [{"type": "cpu", "count": 6}],
+                                        "job": [{"type": "cpu", "count": 4},
+                                                {"type": "node", "count": 2}],
+                                        "node": [{"type": "cpu", "count": 2}],
+                                        "user": [{"type": "license", "name": "fluent",
+                                                  "count": 1}]}},
+                       "wall_clock": {"per": {"qos": 2880, "job": 90}},
+                       "jobs": {"active_jobs": {"per": {"account": 4, "user": 2}},
+                                "per": {"account": 9, "user": 8}},
+                       "accruing": {"per": {"account": 6, "user": 7}}},
+               "min": {"priority_threshold": 10,
+                       "tres": {"per": {"job": [{"type": "cpu", "count": 1}]}}}},
+    "preempt": {"list": ["normal", {"name": "HIGH"}], "mode": ["SUSPEND", "gang"],
+                "exempt_time": 86410},
+    "usage_factor": 0.5, "usage_threshold": "0.25", "unknown_key": "ignored"}
+ADD_FULL_ARGV = (
+    "sacctmgr", "-i", "add", "qos", "zt_new", "description=zt test",
+    "flags=NoDecay,DenyOnLimit", "gracetime=90", "grpjobsaccrue=3", "grpjobs=5",
+    "grptres=cpu=8,mem=2048", "grptresrunmins=cpu=1000", "grpwall=2880", "limitfactor=2.5",
+    "maxjobspa=4", "maxjobspu=2", "maxjobsaccruepa=6", "maxjobsaccruepu=7",
+    "maxsubmitjobspa=9", "maxsubmitjobspu=8", "maxtresmins=cpu=600", "maxtrespa=cpu=6",
+    "maxtres=cpu=4,node=2", "maxtrespernode=cpu=2", "maxtrespu=license/fluent=1",
+    "maxtresrunminspa=cpu=700", "maxtresrunminspu=cpu=500", "maxwall=90",
+    "minpriothresh=10", "mintres=cpu=1", "preempt=normal,high", "preemptmode=suspend,gang",
+    "preemptexempttime=1-00:00:10", "priority=5", "usagefactor=0.5", "usagethreshold=0.25")
+
+
+def test_post_qos_creates_with_every_field() -> None:
+    cli = canned((ADD_FULL_ARGV, ok(" Adding QOS(s)\n  zt_new\n")))
+    assert answer(post(f"{V}/qos", {"QOS": [FULL_QOS]}, cli)) == (200, [])
+    assert changes(cli) == [ADD_FULL_ARGV]
+
+
+def test_post_qos_mode_order_and_new_qos_defaults() -> None:
+    argv = ("sacctmgr", "-i", "add", "qos", "zt_new", "description=")
+    cli = canned((argv, ok("")))
+    body = {"QOS": [{"name": "zt_new", "flags": [], "preempt": {"mode": [], "list": []}}]}
+    assert answer(post(f"{V}/qos", body, cli)) == (200, [])
+    assert changes(cli) == [argv]
+
+
+def test_post_qos_changes_only_what_is_given() -> None:
+    argv = ("sacctmgr", "-i", "modify", "qos", "where", "name=high", "set", "flags=-1",
+            "maxwall=-1", "preemptmode=off", "priority=-1", "usagefactor=1.5")
+    cli = canned((argv, ok(" Modified qos...\n  high\n")))
+    item: dict[str, Any] = {"name": "high", "flags": [], "priority": None, "usage_factor": 1.5,
+            "usage_threshold": None, "preempt": {"mode": [], "list": []},
+            "limits": {"max": {"wall_clock": {"per": {"job": -1}},
+                               "active_jobs": {"count": -2}}}}
+    body: dict[str, Any] = {"QOS": [item]}
+    assert answer(post(f"{V}/qos", body, cli)) == (200, [])
+    assert changes(cli) == [argv]
+
+
+def test_post_qos_by_id_and_nothing_to_change() -> None:
+    cli = lab()
+    assert answer(post(f"{V}/qos", {"QOS": [{"id": 2}, {"id": "5", "name": "zt_obj_q"}]},
+                       cli)) == (200, [])
+    assert changes(cli) == []
+
+
+@pytest.mark.parametrize(("value", "setting"), [
+    (5.6, "priority=6"), (4.5, "priority=4"), ("7", "priority=7"), (-1, "priority=-1"),
+    (4294967295, "priority=-1"), (0, "priority=0")])
+def test_post_qos_counts(value: Any, setting: str) -> None:
+    argv = ("sacctmgr", "-i", "modify", "qos", "where", "name=normal", "set", setting)
+    cli = canned((argv, ok("")))
+    assert answer(post(f"{V}/qos", {"QOS": [{"name": "normal", "priority": value}]},
+                       cli)) == (200, [])
+    assert changes(cli) == [argv]
+
+
+@pytest.mark.parametrize(("item", "errors"), [
+    (1, [{"description": "each QOS entry must be a dictionary", **QUERY}]),
+    ({"name": "x", "flags": ["BOGUS"]},
+     [{"description": "Unknown flag", **PARSING, "source": "flags"},
+      failed("flags", PARSING)]),
+    ({"name": "x", "flags": "NO_DECAY"}, [failed("flags", PARSING)]),
+    ({"name": "x", "preempt": {"mode": ["OFF"]}},
+     [{"description": "Unknown flag", **PARSING, "source": "preempt/mode"},
+      failed("preempt/mode", PARSING)]),
+    ({"name": "x", "priority": "abc"}, [failed("priority", CONVERSION)]),
+    ({"name": "x", "priority": True}, [failed("priority", CONVERSION)]),
+    ({"name": "x", "priority": 4294967296}, [failed("priority", CONVERSION)]),
+    ({"name": "x", "priority": -3}, [failed("priority", CONVERSION)]),
+    ({"name": "x", "priority": float("inf")}, [failed("priority", CONVERSION)]),
+    ({"name": "x", "usage_factor": "much"}, [failed("usage_factor", CONVERSION)]),
+    ({"name": "x", "description": {"a": 1}}, [failed("description", CONVERSION)]),
+    ({"name": "x", "limits": {"max": {"tres": {"total": [{"type": "zz", "count": 1}]}}}},
+     [{"description": "Couldn't find TRES matching name:(null) type:zz",
+       "error_number": 2115, "error": "Invalid Trackable RESource (TRES) specification",
+       "source": "_for_each_parse_tres_count"}, failed("limits/max/tres/total", PARSING)]),
+    ({"name": "x", "limits": {"min": {"tres": {"per": {"job": [
+        {"type": "cpu", "id": 2, "count": 1}]}}}}},
+     [{"description": "Requested TRES id(2) doesn't match TRES type/name(cpu/(null)) "
+                      "which id is 1", "error_number": 2115,
+       "error": "Invalid Trackable RESource (TRES) specification",
+       "source": "_for_each_parse_tres_count"}, failed("limits/min/tres/per/job", PARSING)]),
+    ({"name": "x", "limits": {"max": {"tres": {"total": {"type": "cpu"}}}}},
+     [failed("limits/max/tres/total", PARSING)]),
+    ({"name": "x", "preempt": {"list": ["zt_none"]}},
+     [{"description": "QOS name to ID conversion failed", **PARSING, "source": "zt_none"},
+      failed("preempt/list", PARSING)]),
+    ({"priority": 1}, [{"description": "Cannot create a QOS without a name", **QUERY,
+                        "source": "_foreach_update_qos"}]),
+    ({"id": 99}, [{"description": "QOS was not found for the requested ID", **QUERY,
+                   "source": "_foreach_update_qos"}]),
+    ({"id": 1, "name": "high"}, [{"description": "QOS was not found for the requested ID",
+                                  **QUERY, "source": "_foreach_update_qos"}]),
+])
+def test_post_qos_refusals_are_slurmrestds(item: Any, errors: list[dict[str, Any]]) -> None:
+    cli = lab()
+    # the valid first entry is not applied either: every entry is checked first
+    assert answer(post(f"{V}/qos", {"QOS": [{"name": "zt_ok"}, item]}, cli)) == (400, errors)
+    assert changes(cli) == []
+
+
+@pytest.mark.parametrize(("item", "source"), [
+    ({"name": "Upper"}, "name"), ({"name": "zt_x", "description": "a,b"}, "description"),
+    ({"name": "zt_x", "usage_factor": -1}, "usage_factor"),
+    ({"name": "zt_x", "limits": {"max": {"tres": {"total": [{"type": "cpu", "count": -5}]}}}},
+     "limits/max/tres/total"),
+    ({"name": "zt_x", "limits": {"max": {"tres": {"total": [{"type": "cpu", "count": None}]}}}},
+     "limits/max/tres/total")])
+def test_post_qos_values_not_passed_on(item: dict[str, Any], source: str) -> None:
+    cli = lab()
+    status, errs = answer(post(f"{V}/qos", {"QOS": [item]}, cli))
+    assert (status, len(errs), errs[0]["source"], errs[0]["error_number"]) == (
+        400, 1, source, 9001)
+    assert changes(cli) == []
+
+
+@pytest.mark.parametrize(("body", "errors"), [
+    ({}, [{"description": "Query parameter not found", "error_number": 9200,
+           "error": "Unable to resolve path", "source": "QOS"}]),
+    ({"QOS": {}}, [{"description": "Query parameter must be a list", "error_number": 9200,
+                    "error": "Unable to resolve path", "source": "QOS"}]),
+    ([1], [{"description": "Query parameter not found", "error_number": 9200,
+            "error": "Unable to resolve path", "source": "QOS"}]),
+    (b"", [{"description": "Query parameter not found", "error_number": 9200,
+            "error": "Unable to resolve path", "source": "QOS"}])])
+def test_post_qos_without_a_list(body: Any, errors: list[dict[str, Any]]) -> None:
+    assert answer(post(f"{V}/qos", body, lab())) == (400, errors)
+
+
+def test_post_qos_refused_by_slurm() -> None:
+    argv = ("sacctmgr", "-i", "add", "qos", "zt_new", "description=")
+    cli = canned((argv, DENIED_QOS))
+    assert answer(post(f"{V}/qos", {"QOS": [{"name": "zt_new"}]}, cli)) == (400, [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_qos_add"}])
+
+
+def test_post_qos_later_failure_says_what_stays() -> None:
+    first = ("sacctmgr", "-i", "add", "qos", "zt_a", "description=")
+    second = ("sacctmgr", "-i", "modify", "qos", "where", "name=normal", "set", "priority=1")
+    cli = canned((first, ok("")), (second, DENIED))
+    body = {"QOS": [{"name": "zt_a"}, {"name": "normal", "priority": 1}, {"name": "zt_a"}]}
+    status, errs = answer(post(f"{V}/qos", body, cli))
+    assert status == 400
+    assert [e["description"].split(":")[0] for e in errs] == [
+        "QOS zt_a was applied before the failure and stays", "QOS normal failed",
+        "QOS zt_a was not applied"]
+    assert {e["error_number"] for e in errs} == {2002}
+    assert changes(cli) == [first, second]
+
+
+def test_post_qos_yaml_body() -> None:
+    argv = ("sacctmgr", "-i", "modify", "qos", "where", "name=normal", "set", "priority=3")
+    cli = canned((argv, ok("")))
+    ex = make_app(PostBackend(cli)).handle(Request(
+        "POST", f"{V}/qos", (("content-type", "application/x-yaml"),),
+        b"QOS:\n  - name: normal\n    priority: 3\n"))
+    assert answer(ex) == (200, [])
+
+
+ADD_CLUSTER_ARGV = ("sacctmgr", "-i", "add", "cluster", "zt_c")
+
+
+def test_post_clusters_adds_by_name() -> None:
+    cli = canned((ADD_CLUSTER_ARGV, ok(" Adding Cluster(s)\n  Name = zt_c\n")),
+                 (("sacctmgr", "-i", "add", "cluster", "lab"),
+                  Outcome(1, b" This cluster lab already exists.  Not adding.\n", b"")))
+    body = {"clusters": [{"name": "zt_c", "controller": {"host": "h", "port": 1},
+                          "flags": ["multiple_slurmd"], "nodes": "n1", "rpc_version": 9,
+                          "tres": [{"type": "cpu", "count": 4}]},
+                         {"name": "lab"}, {"name": "zt_c"}]}
+    assert answer(post(f"{V}/clusters", body, cli)) == (200, [])
+    assert changes(cli) == [ADD_CLUSTER_ARGV, ("sacctmgr", "-i", "add", "cluster", "lab")]
+
+
+def test_post_clusters_refused_by_slurm() -> None:
+    cli = canned((ADD_CLUSTER_ARGV, DENIED))
+    assert answer(post(f"{V}/clusters", {"clusters": [{"name": "zt_c"}]}, cli)) == (500, [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_clusters_add"}])
+
+
+NOT_FOUND = {"description": "Query parameter not found", "error_number": 9200,
+             "error": "Unable to resolve path", "source": "clusters"}
+NOT_DICT = {"description": "each cluster entry must be a dictionary", **QUERY}
+NO_NAME = {"error_number": -1, "error": "Unspecified error", "source": "slurmdb_clusters_add"}
+CLUSTER_DENIED = {"error_number": 2002, "error": "Access/permission denied",
+                  "source": "slurmdb_clusters_add"}
+
+
+@pytest.mark.parametrize(("body", "admin", "status", "errors"), [
+    ({}, True, 200, [NOT_FOUND]),
+    ({}, False, 500, [NOT_FOUND, CLUSTER_DENIED]),
+    ({"clusters": []}, True, 200, []),
+    ({"clusters": []}, False, 500, [CLUSTER_DENIED]),
+    ({"clusters": [1]}, True, 200, [NOT_DICT]),
+    ({"clusters": [{"nodes": "x"}]}, True, 500, [NO_NAME]),
+    ({"clusters": [{"nodes": "x"}]}, False, 500, [CLUSTER_DENIED]),
+    ({"clusters": [{"flags": ["BOGUS"], "name": "zt_c"}]}, True, 500,
+     [{"description": "Unknown flag", **PARSING, "source": "flags"},
+      failed("flags", PARSING), NO_NAME]),
+    # slurmrestd adds zt_c here (its parser stopped after the name): we add nothing
+    ({"clusters": [{"name": "zt_c", "rpc_version": 70000}]}, True, 200,
+     [failed("rpc_version", CONVERSION)]),
+    ({"clusters": [{"name": "zt_c", "select_plugin": None}]}, True, 200,
+     [failed("select_plugin", PARSING)]),
+])
+def test_post_clusters_nothing_added(body: Any, admin: bool, status: int,
+                                     errors: list[dict[str, Any]]) -> None:
+    cli = canned(*(((ADMIN_ARGV, ok("Administrator\n")),) if admin else NOT_ADMIN.items()))
+    assert answer(post(f"{V}/clusters", body, cli)) == (status, errors)
+    assert changes(cli) == []
+
+
+def test_post_clusters_upper_case_name_not_passed_on() -> None:
+    cli = lab()
+    status, errs = answer(post(f"{V}/clusters", {"clusters": [{"name": "Big"}]}, cli))
+    assert (status, errs[0]["source"]) == (400, "name")
+    assert changes(cli) == []
+
+
+ADD_WCKEY_ARGV = ("sacctmgr", "-i", "add", "user", "alice", "wckeys=zt_w", "cluster=lab")
+WCKEY = {"name": "zt_w", "user": "alice", "cluster": "lab", "id": 0}
+
+
+def test_post_wckeys_adds() -> None:
+    cli = canned((ADD_WCKEY_ARGV, Outcome(1, b" Nothing new added.\n", b"")))
+    assert answer(post(f"{V}/wckeys", {"wckeys": [WCKEY, {**WCKEY, "accounts": []}]},
+                       cli)) == (200, [])
+    assert changes(cli) == [ADD_WCKEY_ARGV, ADD_WCKEY_ARGV]
+
+
+def test_post_wckeys_refused_by_slurm() -> None:
+    cli = canned((ADD_WCKEY_ARGV, Outcome(1, b"", b"sacctmgr: error: Sending message type "
+                                                  b"DBD_ADD_WCKEYS: 2002: Access/permission "
+                                                  b"denied\n")))
+    assert answer(post(f"{V}/wckeys", {"wckeys": [WCKEY]}, cli)) == (500, [{
+        "error_number": 2002, "error": "Access/permission denied",
+        "source": "slurmdb_wckeys_add"}])
+
+
+MISSING_ID = {"description": "Missing required field 'id'", "source": "_parser_run"}
+WCKEY_DENIED = {"error_number": 2002, "error": "Access/permission denied",
+                "source": "slurmdb_wckeys_add"}
+
+
+@pytest.mark.parametrize(("body", "admin", "status", "errors"), [
+    ({}, True, 400, [{"description": "Query parameter not found", "error_number": 9200,
+                      "error": "Unable to resolve path", "source": "wckeys"}]),
+    ({"wckeys": [1]}, True, 400, [{"field": "wckey",
+                                   "error": "each wckey entry must be a dictionary"}]),
+    ({"wckeys": []}, True, 200, []),
+    ({"wckeys": []}, False, 500, [WCKEY_DENIED]),
+    ({"wckeys": [{"name": "zt_w", "user": "alice", "cluster": "lab"}]}, True, 500,
+     [MISSING_ID, {"error_number": -1, "error": "Unspecified error",
+                   "source": "slurmdb_wckeys_add"}]),
+    ({"wckeys": [{"name": "zt_w", "user": "alice", "cluster": "lab"}]}, False, 500,
+     [MISSING_ID, WCKEY_DENIED]),
+    ({"wckeys": [{"user": "alice"}, {"cluster": "lab", "id": "x"}]}, True, 400,
+     [{"description": "Missing required field 'cluster'", "source": "_parser_run"},
+      failed("id", CONVERSION, required=True)]),
+    ({"wckeys": [{**WCKEY, "flags": ["BOGUS"]}]}, True, 400,
+     [{"description": "Unknown flag", **PARSING, "source": "flags"},
+      failed("flags", PARSING)]),
+])
+def test_post_wckeys_nothing_added(body: Any, admin: bool, status: int,
+                                   errors: list[dict[str, Any]]) -> None:
+    cli = canned(*(((ADMIN_ARGV, ok("Administrator\n")),) if admin else NOT_ADMIN.items()))
+    assert answer(post(f"{V}/wckeys", body, cli)) == (status, errors)
+    assert changes(cli) == []
+
+
+@pytest.mark.parametrize(("item", "source"), [
+    ({**WCKEY, "user": "zt_nobody"}, "user"), ({**WCKEY, "flags": ["DELETED"]}, "flags"),
+    ({**WCKEY, "accounts": [{"name": "research"}]}, "accounts"),
+    ({**WCKEY, "name": "a b"}, "name")])
+def test_post_wckeys_not_passed_on(item: dict[str, Any], source: str) -> None:
+    cli = lab()
+    status, errs = answer(post(f"{V}/wckeys", {"wckeys": [WCKEY, item]}, cli))
+    assert (status, errs[0]["source"]) == (400, source)
+    assert changes(cli) == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda c, w: c.db_add_qos(w, "a;b", []),
+    lambda c, w: c.db_add_qos(w, "zt", ["description=a\nb"]),
+    lambda c, w: c.db_modify_qos(w, "zt", ['description="x"']),
+    lambda c, w: c.db_add_cluster(w, "-x y"),
+    lambda c, w: c.db_add_wckey(w, "zt", "alice", "lab lab"),
+])
+def test_changes_refuse_odd_values(call: Any) -> None:
+    cli = lab()
+    with pytest.raises(ValueError, match="not a"):
+        call(cli, Identity("alice", 1000, "rest_auth/local"))
+    assert cli.argvs == []
+
+
+@pytest.mark.parametrize(("who", "outputs", "admin"), [
+    (Identity("root", 0, "rest_auth/local"), {}, True),
+    (Identity("alice", 1000, "rest_auth/local"), NOT_ADMIN, False),
+    (Identity("alice", 1000, "rest_auth/local"), {ADMIN_ARGV: ok("Administrator\n")}, True),
+    (Identity("slurm", None, "rest_auth/jwt", "t"),
+     {("sacctmgr", "-P", "-n", "show", "user", "name=slurm", "format=adminlevel"): ok(""),
+      CONFIG_ARGV: ok("SlurmUserId  = slurm(64030)\n")}, True)])
+def test_is_administrator(who: Identity, outputs: dict[tuple[str, ...], Outcome],
+                          admin: bool) -> None:
+    assert CannedCli(outputs).db_is_administrator(who) is admin
+
+
+def test_post_wckeys_default() -> None:
+    default = ("sacctmgr", "-i", "modify", "user", "where", "name=alice", "cluster=lab",
+               "set", "defaultwckey=zt_w")
+    cli = canned((ADD_WCKEY_ARGV, ok("")), (default, ok(" Modified users...\n")))
+    assert answer(post(f"{V}/wckeys", {"wckeys": [{**WCKEY, "flags": ["default"]}]},
+                       cli)) == (200, [])
+    assert changes(cli) == [ADD_WCKEY_ARGV, default]

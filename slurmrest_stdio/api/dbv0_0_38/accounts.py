@@ -7,6 +7,7 @@ dbv0.0.38 shapes, with its answers for odd queries.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
@@ -356,9 +357,50 @@ def _bad(description: str, source: str) -> dict[str, Any]:
     return _error(*_INVALID_QUERY, description, source)
 
 
+def _flag_problems(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """slurmrestd knows one flag for accounts and users, DELETED (in any case), and
+    stores nothing for it; any other is its parse failure, word for word."""
+    flags = item.get("flags") or []
+    if all(str(flag).upper() == "DELETED" for flag in flags):
+        return []
+    return [_error("Failure during parsing", 9001, "Unknown flag", "flags"),
+            _error("Failure during parsing", 9001, "Failed to parse field 'flags'",
+                   "_parser_run")]
+
+
+def _joined(items: list[str]) -> str:
+    """Checked names (never ``,`` or ``/``) packed into one text value."""
+    return ",".join(dict.fromkeys(items))
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in text.split(",") if part]
+
+
+def _assoc_problems(where: str, assoc: dict[str, Any], owner: str | None
+                    ) -> list[dict[str, Any]]:
+    """The checks of one ``associations`` item (cluster and account needed)."""
+    problems = []
+    for key in ("account", "cluster"):
+        value = assoc.get(key)
+        if not isinstance(value, str) or not _ACCOUNT_NAME.fullmatch(value):
+            problems.append(_bad(f"Association {key} must be 1-64 of [a-z0-9_.-]",
+                                 f"{where}.{key}"))
+    partition = assoc.get("partition")
+    if partition is not None and not _NAME.fullmatch(str(partition)):
+        problems.append(_bad("Partition must be [A-Za-z0-9_.-]", where + ".partition"))
+    user = assoc.get("user")
+    if owner is not None and user is not None and user != owner:
+        problems.append(_bad(f"A user's association must be of user {owner}",
+                             where + ".user"))
+    return problems
+
+
 def _account_request(index: int, item: dict[str, Any], seen: set[str]
                      ) -> tuple[tuple[str, ...] | None, list[dict[str, Any]]]:
-    """One account of the body as (name, description, organization), or its problems."""
+    """One account of the body as (name, description, organization, clusters of its
+    associations, its user associations as ``cluster/user/partition`` items), or its
+    problems. Coordinators are read but, as by slurmrestd, not stored."""
     where = f"accounts[{index}]"
     problems = []
     name = item.get("name")
@@ -377,14 +419,35 @@ def _account_request(index: int, item: dict[str, Any], seen: set[str]
     if not isinstance(organization, str) or not _LOWER_TEXT.fullmatch(organization):
         problems.append(_bad("Organization must be 1-200 of [a-z0-9_.:/@+ -]",
                              where + ".organization"))
-    for key in ("associations", "coordinators", "flags"):
-        if item.get(key):
-            problems.append(_bad(f"Setting {key} here is not supported", f"{where}.{key}"))
+    clusters: list[str] = []
+    users: list[str] = []
+    for number, assoc in enumerate(item.get("associations") or []):
+        at = f"{where}.associations[{number}]"
+        found = _assoc_problems(at, assoc, None)
+        if assoc.get("account") not in (None, name):
+            found.append(_bad(f"An account's association must be of account {name}",
+                              at + ".account"))
+        if assoc.get("user") is None and assoc.get("partition") is not None:
+            found.append(_bad("An account's own association has no partition",
+                              at + ".partition"))
+        user = assoc.get("user")
+        if user is not None and not _ACCOUNT_NAME.fullmatch(str(user)):
+            found.append(_bad("User name must be 1-64 of [a-z0-9_.-]", at + ".user"))
+        problems += found
+        if not found:
+            clusters.append(assoc["cluster"])
+            if user is not None:
+                users.append(f"{assoc['cluster']}/{user}/{assoc.get('partition') or ''}")
+    for number, coord in enumerate(item.get("coordinators") or []):
+        if not isinstance(coord.get("name"), str):
+            problems.append(_bad("Coordinator name is required",
+                                 f"{where}.coordinators[{number}].name"))
+    problems += _flag_problems(item)
     if problems:
         return None, problems
     assert isinstance(name, str) and isinstance(description, str)
     assert isinstance(organization, str)
-    return (name, description, organization), []
+    return (name, description, organization, _joined(clusters), _joined(users)), []
 
 
 #: one body object checked: what to apply (name first), or its problems
@@ -394,7 +457,9 @@ _ADMIN_LEVELS = {"none": "None", "operator": "Operator", "administrator": "Admin
 
 
 def _user_request(index: int, item: dict[str, Any], seen: set[str]) -> Checked:
-    """One user of the body as (name, default account or "", admin level or "")."""
+    """One user of the body as (name, default account or "", admin level or "",
+    associations as ``cluster/account/partition`` items, accounts to coordinate (the
+    ``direct`` ones: slurmrestd skips the others), default wckey or "")."""
     where = f"users[{index}]"
     problems = []
     name = item.get("name")
@@ -409,9 +474,9 @@ def _user_request(index: int, item: dict[str, Any], seen: set[str]) -> Checked:
     if account and not _ACCOUNT_NAME.fullmatch(account):
         problems.append(_bad("Account name must be 1-64 of [a-z0-9_.-]",
                              where + ".default.account"))
-    if default.get("wckey"):
-        problems.append(_bad("Setting a default wckey here is not supported",
-                             where + ".default.wckey"))
+    wckey = default.get("wckey") or ""
+    if wckey and not _NAME.fullmatch(wckey):
+        problems.append(_bad("WCKey name must be [A-Za-z0-9_.-]", where + ".default.wckey"))
     level = item.get("administrator_level")
     admin = ""
     if level is not None:
@@ -419,25 +484,39 @@ def _user_request(index: int, item: dict[str, Any], seen: set[str]) -> Checked:
         if not admin:
             problems.append(_bad("Administrator level must be None, Operator or "
                                  "Administrator", where + ".administrator_level"))
-    for key in ("associations", "coordinators", "flags"):
-        if item.get(key):
-            problems.append(_bad(f"Setting {key} here is not supported", f"{where}.{key}"))
+    assocs: list[str] = []
+    for number, assoc in enumerate(item.get("associations") or []):
+        found = _assoc_problems(f"{where}.associations[{number}]", assoc,
+                                name if isinstance(name, str) else "")
+        problems += found
+        if not found:
+            assocs.append(f"{assoc['cluster']}/{assoc['account']}/"
+                          f"{assoc.get('partition') or ''}")
+    coords: list[str] = []
+    for number, coord in enumerate(item.get("coordinators") or []):
+        acct = coord.get("name")
+        if not isinstance(acct, str) or not _ACCOUNT_NAME.fullmatch(acct):
+            problems.append(_bad("Account name must be 1-64 of [a-z0-9_.-]",
+                                 f"{where}.coordinators[{number}].name"))
+        elif coord.get("direct"):
+            coords.append(acct)
+    problems += _flag_problems(item)
     if problems:
         return None, problems
     assert isinstance(name, str)
-    return (name, account, admin), []
+    return (name, account, admin, _joined(assocs), _joined(coords), wckey), []
 
 
 def _no_refusal(_values: tuple[str, ...], _exists: bool) -> str | None:
     return None
 
 
-def _post(ctx: Context, *, schema: str, key: str, label: str, source: str,
+def _post(ctx: Context, *, schema: str, key: str, label: str, source: str | None,
           check: Callable[[int, dict[str, Any], set[str]], Checked],
           known: Callable[[], list[str]],
           apply: Callable[[tuple[str, ...], bool], None],
           refuse: Callable[[tuple[str, ...], bool], str | None] = _no_refusal,
-          missing_status: int = 500) -> Result:
+          missing_status: int = 500, fail_status: int = 500) -> Result:
     """Create or update the objects listed under ``key``, checking every one before
     changing any.
 
@@ -446,7 +525,8 @@ def _post(ctx: Context, *, schema: str, key: str, label: str, source: str,
     object that was applied (and stays), the one that failed and each not tried. No
     list under ``key``: slurmrestd's 9200 error with ``missing_status`` (its accounts
     handler goes on to the database, which refuses an empty change: 500; its users
-    handler stops: 400).
+    handler stops: 400). ``fail_status`` is the status of a failure in ``apply``;
+    ``source`` None keeps the source of the error ``apply`` raised.
     """
     _check_query(ctx)
     try:
@@ -485,66 +565,155 @@ def _post(ctx: Context, *, schema: str, key: str, label: str, source: str,
             apply(values, name in existing)
         except SlurmCommandError as exc:
             failure = exc.errors[0]
+            where = failure.source if source is None else source
             if not done:
-                return Payload({}, 500, (_strip_description(_error(
-                    failure.error, failure.error_number, "", source)),))
+                return Payload({}, fail_status, (_strip_description(_error(
+                    failure.error, failure.error_number, "", where)),))
             report = [_error(failure.error, failure.error_number,
                              f"{label} {n} was applied before the failure and stays",
-                             source) for n in done]
+                             where) for n in done]
             report.append(_error(failure.error, failure.error_number,
-                                 f"{label} {name} failed: {failure.description}", source))
+                                 f"{label} {name} failed: {failure.description}", where))
             report += [_error(failure.error, failure.error_number,
-                              f"{label} {later[0]} was not applied", source)
+                              f"{label} {later[0]} was not applied", where)
                        for later in wanted[position + 1:]]
-            return Payload({}, 500, tuple(report))
+            return Payload({}, fail_status, tuple(report))
         done.append(name)
     return Payload({})
 
 
+def _triples(text: str) -> list[tuple[str, str, str]]:
+    out = []
+    for item in _split(text):
+        first, second, third = item.split("/")
+        out.append((first, second, third))
+    return out
+
+
+def _recording(check: Callable[[int, dict[str, Any], set[str]], Checked],
+               into: list[tuple[str, ...]]
+               ) -> Callable[[int, dict[str, Any], set[str]], Checked]:
+    """``check``, keeping each object's values for the checks against the database."""
+    def recorded(index: int, item: dict[str, Any], seen: set[str]) -> Checked:
+        values, problems = check(index, item, seen)
+        if values is not None:
+            into.append(values)
+        return values, problems
+    return recorded
+
+
+def _drop_nulls(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _drop_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_drop_nulls(v) for v in data]
+    return data
+
+
+def _nulls_unset(ctx: Context) -> Context:
+    """The request with every null member of the body's objects left out.
+
+    slurmrestd reads a null as "not given" (what its GET answers hold for an unset
+    partition, user or default account, so they can be posted back); our schema check
+    (JSON Schema draft 4) knows no ``nullable``, so they go before it runs.
+    """
+    from slurmrest_stdio import codec
+
+    _check_query(ctx)
+    data = _drop_nulls(ctx.body_data())
+    headers = tuple((k, v) for k, v in ctx.request.headers if k != "content-type")
+    request = dataclasses.replace(
+        ctx.request, body=codec.dump_json(data).encode(),
+        headers=(*headers, ("content-type", "application/json")))
+    return dataclasses.replace(ctx, request=request)
+
+
 def post_accounts(ctx: Context) -> Result:
+    ctx = _nulls_unset(ctx)
+    wanted: list[tuple[str, ...]] = []
+    clusters: set[str] = set()
+    users: set[str] = set()
+
     def known() -> list[str]:
+        if any(values[3] for values in wanted):
+            clusters.update(row["name"] for row in ctx.backend.db_clusters(ctx.identity))
+        if any(values[4] for values in wanted):
+            users.update(row["user"] for row in ctx.backend.db_users(ctx.identity, None,
+                                                                     False))
         return [row["account"] for row in ctx.backend.db_accounts(ctx.identity, None,
                                                                   False)]
 
+    def refuse(values: tuple[str, ...], _exists: bool) -> str | None:
+        found = [f"Cluster {c} does not exist" for c in _split(values[3])
+                 if c not in clusters]
+        found += [f"User {u} does not exist" for _, u, _ in _triples(values[4])
+                  if u not in users]
+        return "; ".join(found) or None
+
     def apply(values: tuple[str, ...], exists: bool) -> None:
-        name, description, organization = values
+        name, description, organization, on, assocs = values
         ctx.backend.db_put_account(ctx.identity, name, description, organization,
-                                   exists=exists)
+                                   exists=exists, clusters=_split(on),
+                                   user_associations=_triples(assocs))
 
     return _post(ctx, schema="dbv0.0.38_update_account", key="accounts",
-                 label="Account", source=_ADD_SOURCE, check=_account_request,
-                 known=known, apply=apply)
+                 label="Account", source=_ADD_SOURCE,
+                 check=_recording(_account_request, wanted), known=known, apply=apply,
+                 refuse=refuse)
 
 
 def post_users(ctx: Context) -> Result:
+    ctx = _nulls_unset(ctx)
+    wanted: list[tuple[str, ...]] = []
+    accounts: set[str] = set()
+    clusters: set[str] = set()
+    wckeys: dict[tuple[str, str], list[str]] = {}
+    unreadable: list[bool] = []
+
     def known() -> list[str]:
+        if any(values[3] or values[4] for values in wanted):
+            accounts.update(row["account"] for row in
+                            ctx.backend.db_accounts(ctx.identity, None, False))
+        if any(values[3] for values in wanted):
+            clusters.update(row["name"] for row in ctx.backend.db_clusters(ctx.identity))
+        if any(values[5] for values in wanted):
+            try:
+                rows = ctx.backend.db_wckeys(ctx.identity)
+            except SlurmCommandError:
+                # only administrators may read wckeys: Slurm refuses the change itself
+                unreadable.append(True)
+                rows = []
+            for row in rows:
+                if not row.get("deleted"):
+                    wckeys.setdefault((row["user"], row["name"]), []).append(
+                        row["cluster"])
         return [row["user"] for row in ctx.backend.db_users(ctx.identity, None, False)]
 
     def refuse(values: tuple[str, ...], exists: bool) -> str | None:
+        name, account, _admin, assocs, coords, wckey = values
+        found = []
         # sacctmgr makes a user together with an association only
-        if not exists and not values[1]:
-            return f"User {values[0]} is new: default.account is required"
-        return None
+        if not exists and not account and not assocs:
+            found.append(f"User {name} is new: default.account or associations is "
+                         "required")
+        for cluster, acct, _partition in _triples(assocs):
+            if acct not in accounts:
+                found.append(f"Account {acct} does not exist")
+            if cluster not in clusters:
+                found.append(f"Cluster {cluster} does not exist")
+        found += [f"Account {acct} does not exist" for acct in _split(coords)
+                  if acct not in accounts]
+        if wckey and not unreadable and (name, wckey) not in wckeys:
+            found.append(f"User {name} has no wckey {wckey}")
+        return "; ".join(dict.fromkeys(found)) or None
 
     def apply(values: tuple[str, ...], exists: bool) -> None:
-        name, account, admin = values
-        ctx.backend.db_put_user(ctx.identity, name, account or None, admin or None,
-                                exists=exists)
+        name, account, admin, assocs, coords, wckey = values
+        ctx.backend.db_put_user(
+            ctx.identity, name, account or None, admin or None, exists=exists,
+            associations=_triples(assocs), coordinators=_split(coords),
+            default_wckey=(wckey, wckeys.get((name, wckey), [])) if wckey else None)
 
     return _post(ctx, schema="dbv0.0.38_update_users", key="users", label="User",
-                 source="slurmdb_users_add", check=_user_request, known=known,
-                 apply=apply, refuse=refuse, missing_status=400)
-
-
-ROUTES: tuple[tuple[str, str, Callable[[Context], Result]], ...] = (
-    ("GET", "/slurmdb/v0.0.38/accounts", get_accounts),
-    ("GET", "/slurmdb/v0.0.38/account/{account_name}", get_account),
-    ("GET", "/slurmdb/v0.0.38/users", get_users),
-    ("GET", "/slurmdb/v0.0.38/user/{user_name}", get_user),
-    ("GET", "/slurmdb/v0.0.38/associations", get_associations),
-    ("GET", "/slurmdb/v0.0.38/association", get_association),
-    ("POST", "/slurmdb/v0.0.38/accounts", post_accounts),
-    ("POST", "/slurmdb/v0.0.38/users", post_users),
-    ("DELETE", "/slurmdb/v0.0.38/account/{account_name}", delete_account),
-    ("DELETE", "/slurmdb/v0.0.38/user/{user_name}", delete_user),
-)
+                 source="slurmdb_users_add", check=_recording(_user_request, wanted),
+                 known=known, apply=apply, refuse=refuse, missing_status=400)
