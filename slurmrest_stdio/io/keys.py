@@ -105,4 +105,8 @@ def jwt_facts(config: Config, tokens: TokenOps) -> dict[str, Any]:
     process: keys read lazily (only a request with a token pays for reading them), user ids
     from the passwd database, proxy tokens from ``tokens``."""
     path = config.slurm_conf_path
-    return {"keys": lambda: jwt_keys(path), "uid_of": uid_of, "exchange": tokens.user_token}
+
+    def exchange(*args: Any, **kwargs: Any) -> Any:  # looked up when used: the backend
+        return tokens.user_token(*args, **kwargs)  # imports its modules on first use
+
+    return {"keys": lambda: jwt_keys(path), "uid_of": uid_of, "exchange": exchange}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+
 import pytest
 
 from slurmrest_stdio.auth.base import Identity
@@ -92,3 +96,44 @@ def test_change_check_never_speaks_for_another_identity() -> None:
     other = Identity("bob", 1002, "rest_auth/jwt", token="second-token")
     assert cli.changed_since("jobs", 2**40, other) is True
     assert cli.changed_since("jobs", 2**40, ALICE) is True  # no token: not the same either
+
+
+def test_every_backend_operation_resolves_on_the_lazy_backend() -> None:
+    """SlurmCli imports its mixins on first use: each operation of the Backend protocol
+    is found, bound to the instance, and provided by the first mixin defining it."""
+    from slurmrest_stdio.backend.base import Backend
+    from slurmrest_stdio.backend.slurmcli import MIXINS, _mixin
+
+    operations = {name for klass in Backend.__mro__ if klass.__module__.startswith(
+        "slurmrest_stdio.backend") for name, value in vars(klass).items()
+        if callable(value) and not name.startswith("_")}
+    assert len(operations) > 30
+    cli = SlurmCli(Config(), environ={})
+    for name in sorted(operations):
+        method = getattr(cli, name)
+        assert method.__self__ is cli, name
+        providers = [vars(_mixin(*entry))[name] for entry in MIXINS
+                     if name in vars(_mixin(*entry))]
+        if providers:  # else CliCore's own (version, close, ...)
+            assert method.__func__ is providers[0], name
+    try:
+        getattr(cli, "no_such_operation")  # noqa: B009
+    except AttributeError as exc:
+        assert "no_such_operation" in str(exc)
+    else:
+        raise AssertionError("a missing operation must raise AttributeError")
+
+
+def test_lazy_backend_imports_only_what_a_request_uses() -> None:
+    """A ping imports cli_diag (and what that module itself needs), not the other areas."""
+    from slurmrest_stdio.backend.slurmcli import MIXINS
+
+    code = ("import sys; from slurmrest_stdio.backend.slurmcli import SlurmCli; "
+            "from slurmrest_stdio.config import Config; SlurmCli(Config(), environ={}).ping; "
+            "print(sorted(m for m in sys.modules if m.startswith('slurmrest_stdio.backend.cli_')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    imported = set(ast.literal_eval(out.stdout))
+    assert "slurmrest_stdio.backend.cli_diag" in imported
+    assert not imported & {f"slurmrest_stdio.backend.{module}" for module, _ in MIXINS[2:]
+                           if module != "cli_partitions"}
