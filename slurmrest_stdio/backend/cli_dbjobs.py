@@ -31,7 +31,7 @@ class DbJobsCli(CliCore):
         for option in options:
             if not _OPTION.fullmatch(option):
                 raise ValueError(f"not a sacct option: {option!r}")
-        out = self.run(["sacct", f"--{fmt}", *options], who)
+        out = self.run(["sacct", f"--{fmt}", *options], who, enveloped=False)
         start = b"{" if fmt == "json" else b"%YAML"
         if not out.stdout.startswith(start):
             raise SlurmCommandError([slurm_error(

@@ -179,7 +179,7 @@ class JobsCli(CliCore):
         """
         if job_id is not None and not valid_job_number(job_id):
             raise ValueError(f"not a job number: {job_id!r}")
-        out = self.run(["squeue", "--yaml"], who)
+        out = self.run(["squeue", "--yaml"], who, enveloped=False)
         body = read_yaml_document(out, "slurm_load_jobs", "Failed while looking for jobs")
         if job_id is None:
             return body
@@ -199,7 +199,7 @@ class JobsCli(CliCore):
     def jobs_json(self, who: Identity, job_id: str | None = None) -> bytes:
         if job_id is not None and not valid_job_number(job_id):
             raise ValueError(f"not a job number: {job_id!r}")
-        out = self.run(["squeue", "--json"], who)
+        out = self.run(["squeue", "--json"], who, enveloped=False)
         body = read_document(out, "slurm_load_jobs", "Failed while looking for jobs")
         if job_id is None:
             return body

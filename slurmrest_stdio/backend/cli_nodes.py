@@ -83,7 +83,7 @@ class NodesCli(CliCore):
         Raises:
             SlurmCommandError: as :meth:`nodes_json`.
         """
-        out = self.run(["sinfo", "--yaml"], who)
+        out = self.run(["sinfo", "--yaml"], who, enveloped=False)
         body = read_yaml_document(out, "slurm_load_node", "Unable to load node information")
         if node_name is None:
             return body
@@ -101,7 +101,7 @@ class NodesCli(CliCore):
         return head + next(r for r, f in zip(records, fields, strict=True) if f is node) + tail
 
     def nodes_json(self, who: Identity, node_name: str | None = None) -> bytes:
-        out = self.run(["sinfo", "--json"], who)
+        out = self.run(["sinfo", "--json"], who, enveloped=False)
         body = read_document(out, "slurm_load_node", "Unable to load node information")
         if node_name is None:
             return body

@@ -71,14 +71,18 @@ class CliCore:
         *,
         stdin: bytes | None = None,
         pass_fds: Sequence[int] = (),
+        enveloped: bool = True,
     ) -> Outcome:
         """Run one Slurm command; return its exit status and output. ``pass_fds`` are
-        descriptors the command inherits (sbatch's ``--export-file=<fd>``).
+        descriptors the command inherits (sbatch's ``--export-file=<fd>``). ``enveloped``:
+        the answer will carry Slurm's version (so ``scontrol --version`` runs alongside);
+        False for output that is the answer itself (``squeue --json``), which has it.
 
         Raises:
             SlurmCommandError: it could not be started or ran out of time.
         """
-        return self.run_with_env(argv, self.environment(who), stdin=stdin, pass_fds=pass_fds)
+        return self.run_with_env(argv, self.environment(who), stdin=stdin, pass_fds=pass_fds,
+                                 enveloped=enveloped)
 
     def run_with_env(
         self,
@@ -87,6 +91,7 @@ class CliCore:
         *,
         stdin: bytes | None = None,
         pass_fds: Sequence[int] = (),
+        enveloped: bool = True,
     ) -> Outcome:
         """:meth:`run` with exactly ``env`` as the command's environment instead of
         :meth:`environment`; the caller answers for every variable in it (a token
@@ -96,7 +101,8 @@ class CliCore:
             SlurmCommandError: it could not be started or ran out of time.
         """
         self._check_conf()
-        self._start_version()  # overlaps `scontrol --version` with the real work
+        if enveloped:
+            self._start_version()  # overlaps `scontrol --version` with the real work
         try:
             proc = subprocess.run(
                 list(argv),

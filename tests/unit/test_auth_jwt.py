@@ -545,7 +545,7 @@ class Scripted(TokensCli):
         self.envs: list[dict[str, str]] = []
 
     def run(self, argv: Any, who: Identity | None, *, stdin: bytes | None = None,
-            pass_fds: Any = ()) -> Outcome:
+            pass_fds: Any = (), enveloped: bool = True) -> Outcome:
         self.argv.append(list(argv))
         self.envs.append(self.environment(who))
         return self.outcomes.pop(0)

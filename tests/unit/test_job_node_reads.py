@@ -512,7 +512,8 @@ class CannedCli(JobsCli, NodesCli):
         self.argvs: list[list[str]] = []
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         self.argvs.append(list(argv))
         return self.out
 

@@ -725,7 +725,8 @@ class SubmitProbe(SlurmCli):
         self.fd_data: dict[int, bytes] = {}
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         self.argv, self.stdin = list(argv), stdin or b""
         for fd in pass_fds:
             self.fd_data[fd] = os.read(fd, 1 << 20)
@@ -797,7 +798,8 @@ class ControlProbe(SlurmCli):
         self.ran: list[list[str]] = []
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         self.ran.append(list(argv))
         for key, outcome in self.outcomes.items():
             if key in " ".join(argv):

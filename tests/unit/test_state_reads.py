@@ -457,7 +457,8 @@ class CannedCli(DiagCli, PartitionsCli, ReservationsCli):
         self.canned = canned
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         assert who == ALICE and stdin is None
         return self.canned.run(argv)
 

@@ -45,13 +45,15 @@ class Probe(SlurmCli):
         self.fd_data: list[bytes] = []
 
     def run(self, argv: Sequence[str], who: Identity | None, *,
-            stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+            stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+            enveloped: bool = True) -> Outcome:
         self.calls.append(("run", list(argv), None, stdin or b""))
         self.fd_data += [os.read(fd, 1 << 20) for fd in pass_fds]
         return self.outcome
 
     def run_with_env(self, argv: Sequence[str], env: Mapping[str, str], *,
-                     stdin: bytes | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+                     stdin: bytes | None = None, pass_fds: Sequence[int] = (),
+                     enveloped: bool = True) -> Outcome:
         assert not pass_fds
         self.calls.append(("run_with_env", list(argv), dict(env), stdin or b""))
         return self.outcome
