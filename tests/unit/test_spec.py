@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from slurmrest_stdio.api import load_plugins
+from slurmrest_stdio import codec
+from slurmrest_stdio.api import load_plugins, openapi
 from slurmrest_stdio.api.openapi import build_spec
 from slurmrest_stdio.config import OPENAPI_PLUGINS
 from slurmrest_stdio.protocol import Request
@@ -43,3 +44,16 @@ def test_ping_response_validates_against_the_spec() -> None:
     body["pings"][0]["status"] = "0"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(body, schema_for("/slurm/v0.0.38/ping", "200"))
+
+
+def test_rendered_spec_is_current() -> None:
+    """The pre-rendered document served for the default plugins is what build_spec makes
+    now (after changing a fragment: python3 tools/render-spec.py)."""
+    fresh = codec.encode(build_spec(load_plugins(OPENAPI_PLUGINS)), codec.JSON)
+    assert openapi.rendered(load_plugins(OPENAPI_PLUGINS)) == fresh, (
+        "slurmrest_stdio/api/openapi.rendered.json is stale: run python3 tools/render-spec.py")
+
+
+def test_rendered_spec_is_only_for_the_default_plugins() -> None:
+    assert openapi.rendered(load_plugins(("openapi/v0.0.38",))) is None
+    assert openapi.rendered(load_plugins(tuple(reversed(OPENAPI_PLUGINS)))) is None
