@@ -100,16 +100,19 @@ def run_pipe(
     args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     timeout: float = 60,
+    command: Sequence[str] | None = None,
 ) -> Run:
     """Pipe ``data`` into the program as ``as_user`` through a pipe that user owns, the way
     ``printf ... | slurmrest-stdio`` works in that user's shell. ``as_user=None`` runs as
-    the current user (with the root check disabled when that is root)."""
+    the current user (with the root check disabled when that is root). ``command``
+    replaces the installed program (``args`` are still appended)."""
     env = base_env() if env is None else env
+    argv = [*(command or [program()]), *args]
     if as_user is None:
         if os.geteuid() == 0:
             env = {**env, "SLURMRESTD_SECURITY": "disable_user_check"}
         pr, pw = os.pipe()
-        proc = subprocess.Popen([program(), *args], stdin=pr, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(argv, stdin=pr, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env)
         os.close(pr)
         os.write(pw, data)
@@ -121,7 +124,7 @@ def run_pipe(
         pr, pw = os.pipe()
     try:
         proc = subprocess.Popen(
-            [program(), *args], stdin=pr, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            argv, stdin=pr, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**env, "HOME": u.home, "USER": u.name}, user=u.uid, group=u.gid,
             extra_groups=[], cwd="/",
         )

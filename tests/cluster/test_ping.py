@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from tests.helpers import (
     TEST_USER,
     parse_responses,
+    program,
     request,
     run_pipe,
     unreachable_slurm_conf,
@@ -81,3 +83,27 @@ def test_missing_slurm_conf_fails_fast_with_a_complete_response() -> None:
     assert resp.status == 500 and b"/nonexistent/slurm.conf does not exist" in resp.body
     assert run.returncode == 0
 
+
+
+#: what a ping must not pay for at start-up (each costs milliseconds to import)
+NOT_FOR_A_PING = ("click", "jsonschema", "ruamel", "jwt", "logging.handlers", "ctypes",
+                  "slurmrest_stdio.api.dbv0_0_38.jobs", "slurmrest_stdio.api.dbv0_0_38.accounts",
+                  "slurmrest_stdio.api.v0_0_38.jobs", "slurmrest_stdio.api.v0_0_38.submit",
+                  "slurmrest_stdio.backend.cli_submit", "slurmrest_stdio.backend.cli_dbjobs")
+
+
+def test_a_ping_imports_only_what_it_needs() -> None:
+    """Start-up is the hot path of a per-connection server: a ping leaves out the modules
+    it does not use. The program runs in-process under the installed Python, which then
+    lists ``sys.modules`` instead of exiting."""
+    python = Path(program()).with_name("python")
+    code = ("import sys; sys.argv = ['slurmrest-stdio']; from slurmrest_stdio import launch; "
+            "launch.exit_now = lambda code: sys.stderr.write(f'MODULES {sorted(sys.modules)}'); "
+            "launch.main()")
+    run = run_pipe(PING, command=[str(python), "-c", code])
+    assert [r.status for r in run.responses] == [200], run.stderr
+    loaded = set(ast.literal_eval(run.stderr.decode().rpartition("MODULES ")[2]))
+    assert {"h11", "slurmrest_stdio.api.v0_0_38.diag"} <= loaded
+    unwanted = {m for m in loaded for prefix in NOT_FOR_A_PING
+                if m == prefix or m.startswith(prefix + ".")}
+    assert not unwanted, sorted(unwanted)
