@@ -8,6 +8,7 @@ the lab's own objects (cluster ``lab``, QOS normal/high) are never touched.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 from collections.abc import Iterator
 
@@ -28,6 +29,13 @@ ZT_QOS_SETTINGS = (
     "priority=7", "usagefactor=0.5", "usagethreshold=0.25")
 
 
+def sacctmgr(*argv: str, check: bool = True) -> str:
+    """What ``sacctmgr <argv...>`` (run as root) printed on its standard output; with
+    ``check``, a failure raises."""
+    return subprocess.run(["sacctmgr", *argv], check=check, capture_output=True,
+                          text=True, timeout=60).stdout
+
+
 @contextlib.contextmanager
 def added(name: str, add: tuple[str, ...], delete: tuple[str, ...]) -> Iterator[str]:
     """``sacctmgr -i <add...>``, yield ``name``, then ``sacctmgr -i <delete...>`` (also
@@ -38,6 +46,28 @@ def added(name: str, add: tuple[str, ...], delete: tuple[str, ...]) -> Iterator[
     finally:
         subprocess.run(["sacctmgr", "-i", *delete], capture_output=True, check=False,
                        timeout=60)
+
+
+@contextlib.contextmanager
+def removed_after(*delete: str, clusters: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run the test body, then ``sacctmgr -i <delete...>`` (also when it failed); for
+    ``clusters``, drop the tables slurmdbd leaves behind too."""
+    try:
+        yield
+    finally:
+        subprocess.run(["sacctmgr", "-i", *delete], capture_output=True, check=False,
+                       timeout=60)
+        drop_cluster_tables(*clusters)
+
+
+def drop_cluster_tables(*names: str) -> None:
+    """slurmdbd 22.05 leaves a removed cluster's job script and environment tables
+    behind: drop those of our throwaway clusters (best effort, as root, local MariaDB)."""
+    tables = ", ".join(f"`{n}_{kind}_table`" for n in names if n.startswith("zt_obj_")
+                       for kind in ("job_env", "job_script"))
+    if tables and shutil.which("mysql"):
+        subprocess.run(["mysql", "slurm_acct_db", "-e", f"drop table if exists {tables}"],
+                       capture_output=True, check=False, timeout=60)
 
 
 @pytest.fixture(scope="module")

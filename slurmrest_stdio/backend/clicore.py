@@ -25,6 +25,7 @@ import functools
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -53,6 +54,8 @@ class CliCore:
         self._timeout = config.limits.command_timeout
         self._version: SlurmVersion | None = None
         self._version_proc: subprocess.Popen[bytes] | None = None
+        #: a handler may run several commands at once (api.together): one version query
+        self._version_lock = threading.Lock()
 
     # -- environment and execution --------------------------------------------------------
     def environment(self, who: Identity | None) -> dict[str, str]:
@@ -141,6 +144,10 @@ class CliCore:
 
     # -- version --------------------------------------------------------------------------
     def _start_version(self) -> None:
+        with self._version_lock:
+            self._start_version_locked()
+
+    def _start_version_locked(self) -> None:
         if self._version is None and self._version_proc is None:
             try:
                 self._version_proc = subprocess.Popen(
@@ -161,10 +168,14 @@ class CliCore:
             proc.communicate()
 
     def version(self) -> SlurmVersion:
+        with self._version_lock:
+            return self._version_locked()
+
+    def _version_locked(self) -> SlurmVersion:
         if self._version is not None:
             return self._version
         self._check_conf()
-        self._start_version()
+        self._start_version_locked()
         proc, self._version_proc = self._version_proc, None
         text = ""
         if proc is not None:

@@ -8,12 +8,12 @@ is named ``zt_assoc_*`` and removed afterwards.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.accounting import sacctmgr
 from tests.cluster.test_auth_jwt import token
 from tests.helpers import request, run_pipe
 
@@ -22,11 +22,6 @@ pytestmark = pytest.mark.usefixtures("cluster", "test_user")
 D = "/slurmdb/v0.0.38"
 ACCOUNT = "zt_assoc_ca"
 SUB = "zt_assoc_cb"
-
-
-def sacctmgr(*argv: str, check: bool = True) -> str:
-    return subprocess.run(["sacctmgr", *argv], check=check, capture_output=True,
-                          text=True, timeout=60).stdout
 
 
 def remove() -> None:

@@ -7,11 +7,8 @@ SlurmUser lists them all.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,8 +17,9 @@ from openapi_schema_validator import OAS30Validator
 from slurmrest_stdio.api import load_plugins
 from slurmrest_stdio.api.openapi import build_spec
 from slurmrest_stdio.config import OPENAPI_PLUGINS
+from tests.accounting import removed_after
 from tests.cluster.test_auth_jwt import RUNNER, token
-from tests.helpers import TEST_USER, base_env, request, run_pipe
+from tests.helpers import TEST_USER, Run, base_env, request, run_pipe
 
 pytestmark = pytest.mark.usefixtures("cluster", "test_user")
 
@@ -35,10 +33,23 @@ def sacctmgr(*args: str) -> list[list[str]]:
     return [line.split("|") for line in out.stdout.splitlines() if line]
 
 
-def answers(*paths: str, headers: tuple[str, ...] = (), as_user: str = TEST_USER,
-            args: tuple[str, ...] = ()) -> list[tuple[int, dict[str, Any]]]:
-    data = b"".join(request("GET", p, *headers) for p in paths)
-    run = run_pipe(data, as_user=as_user, args=args, env=base_env())
+def slurm_headers() -> tuple[str, str]:
+    """The headers of a fresh token of the SlurmUser."""
+    return "X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {token('slurm')}"
+
+
+def talk(data: bytes, admin: bool = False) -> Run:
+    """Our answers to ``data``: run by alice, or (``admin``: the requests carry the
+    SlurmUser's token) by bob in JWT mode."""
+    return run_pipe(data, as_user=RUNNER if admin else TEST_USER,
+                    args=("-a", "rest_auth/jwt") if admin else (), env=base_env())
+
+
+def answers(*paths: str, method: str = "GET", admin: bool = False
+            ) -> list[tuple[int, dict[str, Any]]]:
+    """One request a path in one connection (see :func:`talk`)."""
+    headers = slurm_headers() if admin else ()
+    run = talk(b"".join(request(method, p, *headers) for p in paths), admin)
     assert len(run.responses) == len(paths), run.stderr
     return [(r.status, json.loads(r.body)) for r in run.responses]
 
@@ -77,11 +88,8 @@ def test_wckeys_are_for_administrators() -> None:
 
 
 def test_wckeys_as_the_slurm_user() -> None:
-    tok = token("slurm")
     (s1, every), (s2, projx) = answers(
-        f"{V}/wckeys", f"{V}/wckey/projx",
-        headers=("X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {tok}"),
-        as_user=RUNNER, args=("-a", "rest_auth/jwt"))
+        f"{V}/wckeys", f"{V}/wckey/projx", admin=True)
     assert (s1, s2) == (200, 200)
     check_spec(f"{V}/wckeys", every)
     rows = sacctmgr("wckey", "withdeleted", "format=wckey,cluster,user,id")
@@ -116,12 +124,8 @@ def test_qos_match_sacctmgr(zt_qos: str) -> None:
     assert bad["errors"][0]["error_number"] == 9000
 
 
-def delete_answers(*paths: str, headers: tuple[str, ...] = (), as_user: str = TEST_USER,
-                   args: tuple[str, ...] = ()) -> list[tuple[int, dict[str, Any]]]:
-    data = b"".join(request("DELETE", p, *headers) for p in paths)
-    run = run_pipe(data, as_user=as_user, args=args, env=base_env())
-    assert len(run.responses) == len(paths), run.stderr
-    return [(r.status, json.loads(r.body)) for r in run.responses]
+def delete_answers(*paths: str, admin: bool = False) -> list[tuple[int, dict[str, Any]]]:
+    return answers(*paths, method="DELETE", admin=admin)
 
 
 def test_delete_qos_is_for_administrators(zt_doomed_qos: str) -> None:
@@ -136,11 +140,8 @@ def test_delete_qos_is_for_administrators(zt_doomed_qos: str) -> None:
 
 
 def test_delete_qos_as_the_slurm_user(zt_doomed_qos: str) -> None:
-    tok = token("slurm")
     (s1, gone), (s2, again) = delete_answers(
-        f"{V}/qos/{zt_doomed_qos}", f"{V}/qos/{zt_doomed_qos}",
-        headers=("X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {tok}"),
-        as_user=RUNNER, args=("-a", "rest_auth/jwt"))
+        f"{V}/qos/{zt_doomed_qos}", f"{V}/qos/{zt_doomed_qos}", admin=True)
     assert (s1, s2) == (200, 500)
     # slurmrestd 22.05.8 answered exactly this for a QOS made the same way
     assert (gone["errors"], gone["removed_qos"]) == ([], [zt_doomed_qos])
@@ -161,11 +162,9 @@ def test_delete_cluster_is_for_administrators(zt_cluster: str) -> None:
 
 
 def test_delete_cluster_as_the_slurm_user(zt_cluster: str) -> None:
-    tok = token("slurm")
-    data = b"".join(request("DELETE", f"{V}/cluster/{zt_cluster}",
-                            "X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {tok}")
-                    for _ in range(2))
-    run = run_pipe(data, as_user=RUNNER, args=("-a", "rest_auth/jwt"), env=base_env())
+    headers = slurm_headers()
+    run = talk(b"".join(request("DELETE", f"{V}/cluster/{zt_cluster}", *headers)
+                        for _ in range(2)), admin=True)
     gone, again = run.responses
     assert (gone.status, again.status, again.body) == (200, 304, b"")
     body = json.loads(gone.body)
@@ -184,11 +183,8 @@ def test_delete_wckey_is_for_administrators(zt_wckey: str) -> None:
 
 
 def test_delete_wckey_as_the_slurm_user(zt_wckey: str) -> None:
-    tok = token("slurm")
     (s1, gone), (s2, again) = delete_answers(
-        f"{V}/wckey/{zt_wckey}", f"{V}/wckey/{zt_wckey}",
-        headers=("X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {tok}"),
-        as_user=RUNNER, args=("-a", "rest_auth/jwt"))
+        f"{V}/wckey/{zt_wckey}", f"{V}/wckey/{zt_wckey}", admin=True)
     assert (s1, s2) == (200, 500)
     # slurmdbd's own text of the record, trailing spaces included (as slurmrestd lists it)
     assert gone["deleted_wckeys"] == [
@@ -202,41 +198,16 @@ def test_delete_wckey_as_the_slurm_user(zt_wckey: str) -> None:
 
 # -- POST tres, qos, clusters, wckeys -------------------------------------------------------
 
-@contextlib.contextmanager
-def removed_after(*delete: str, clusters: tuple[str, ...] = ()) -> Iterator[None]:
-    """Run the test body, then ``sacctmgr -i <delete...>`` (also when it failed); for
-    ``clusters``, drop the tables slurmdbd leaves behind too."""
-    try:
-        yield
-    finally:
-        subprocess.run(["sacctmgr", "-i", *delete], capture_output=True, check=False,
-                       timeout=60)
-        drop_cluster_tables(*clusters)
-
-
-def drop_cluster_tables(*names: str) -> None:
-    """slurmdbd 22.05 leaves a removed cluster's job script and environment tables
-    behind: drop those of our throwaway clusters (best effort, as root, local MariaDB)."""
-    tables = ", ".join(f"`{n}_{kind}_table`" for n in names if n.startswith("zt_obj_")
-                       for kind in ("job_env", "job_script"))
-    if tables and shutil.which("mysql"):
-        subprocess.run(["mysql", "slurm_acct_db", "-e", f"drop table if exists {tables}"],
-                       capture_output=True, check=False, timeout=60)
-
-
 def exchange(*items: tuple[str, str, Any], admin: bool = False
              ) -> list[tuple[int, dict[str, Any]]]:
     """(method, path, body) requests in one connection: as alice, or with a token of the
     SlurmUser (``admin``)."""
-    headers: tuple[str, ...] = ()
-    if admin:
-        headers = ("X-SLURM-USER-NAME: slurm", f"X-SLURM-USER-TOKEN: {token('slurm')}")
+    headers = slurm_headers() if admin else ()
     data = b"".join(request(method, path, *headers, *(
         ("Content-Type: application/json",) if body is not None else ()),
         body=b"" if body is None else json.dumps(body).encode())
         for method, path, body in items)
-    run = run_pipe(data, as_user=RUNNER if admin else TEST_USER,
-                   args=("-a", "rest_auth/jwt") if admin else (), env=base_env())
+    run = talk(data, admin)
     assert len(run.responses) == len(items), run.stderr
     return [(r.status, json.loads(r.body) if r.body else {}) for r in run.responses]
 

@@ -245,8 +245,12 @@ DIFFERENCES: dict[str, str] = {
         "POST /slurmdb/v0.0.38/accounts: slurmrestd hands any text to slurmdbd. We refuse "
         "(400, error 9000, the object's path in 'source', before changing anything) names "
         "outside [a-z0-9_.-], and description/organization text with quotes, commas or "
-        "control characters, upper case in an organization (sacctmgr would lowercase it), "
-        "a name given twice, and associations/coordinators/flags set on the account."
+        "control characters, empty description/organization, upper case in an "
+        "organization (sacctmgr would lowercase it), and a name given twice. The "
+        "account's associations, coordinators and flags are taken as slurmrestd takes "
+        "them, with the checks of db_post_associations_checks and "
+        "db_post_users_unknown_accounts (a flag other than DELETED gets slurmrestd's own "
+        "parse error, 400)."
     ),
     "db_delete_qos_odd_names": (
         "DELETE /slurmdb/v0.0.38/qos/{qos_name} (also wckey/{wckey}) with a name outside "
@@ -282,9 +286,8 @@ DIFFERENCES: dict[str, str] = {
         "without a cluster), a user's must be of that user, an account's of that account "
         "(with a partition only together with a user), and every coordinator needs a "
         "name; otherwise 400, error 9000, the item's path in 'source', before any change "
-        "(this replaces the refusal of associations/coordinators/flags that "
-        "db_post_accounts_checks still lists: they are now taken as slurmrestd takes "
-        "them)."
+        "(the associations, coordinators and flags themselves are taken as slurmrestd "
+        "takes them)."
     ),
     "db_diag_rpc_order": (
         "GET /slurmdb/v0.0.38/diag: slurmrestd lists the RPC types and users in slurmdbd's "

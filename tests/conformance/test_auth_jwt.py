@@ -10,6 +10,7 @@ itself and then compares with the harness.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import subprocess
@@ -73,38 +74,64 @@ def _argv_env(prog: Program) -> tuple[list[str], dict[str, str]]:
     return [program(), "-a", "rest_auth/jwt"], {**base_env(), "HOME": u.home, "USER": u.name}
 
 
+def _start(prog: Program, data: bytes) -> subprocess.Popen[bytes]:
+    """``prog`` in JWT mode as bob, reading ``data`` from a pipe bob owns."""
+    u = user(RUNNER)
+    argv, env = _argv_env(prog)
+    with acting_as(u):
+        read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(argv, stdin=read_end, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env, user=u.uid, group=u.gid,
+                                extra_groups=[], cwd="/")
+    finally:
+        os.close(read_end)
+    os.write(write_end, data)  # a few KiB at most: the pipe takes it whole
+    os.close(write_end)
+    return proc
+
+
+def _finish(prog: Program, data: bytes, proc: subprocess.Popen[bytes]) -> Conversation:
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"{prog.value} did not finish within {TIMEOUT}s") from None
+    quirks: list[str] = []
+    if prog is Program.OURS:
+        responses = parse_responses(out, strict=True)
+    else:
+        responses, quirks = parse_tolerant(out)
+    return Conversation(prog, data, proc.returncode, out, err, responses, quirks)
+
+
 def converse_both(data: bytes) -> tuple[Conversation, Conversation]:
     """(ours, theirs) for ``data``, both in JWT mode as bob, started at the same moment."""
-    u = user(RUNNER)
-    started = []
-    for prog in (Program.OURS, Program.THEIRS):
-        argv, env = _argv_env(prog)
-        with acting_as(u):
-            read_end, write_end = os.pipe()
-        try:
-            proc = subprocess.Popen(argv, stdin=read_end, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env, user=u.uid, group=u.gid,
-                                    extra_groups=[], cwd="/")
-        finally:
-            os.close(read_end)
-        os.write(write_end, data)  # a few KiB at most: the pipe takes it whole
-        os.close(write_end)
-        started.append((prog, proc))
-    done = []
-    for prog, proc in started:
-        try:
-            out, err = proc.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            raise AssertionError(f"{prog.value} did not finish within {TIMEOUT}s") from None
-        quirks: list[str] = []
-        if prog is Program.OURS:
-            responses = parse_responses(out, strict=True)
-        else:
-            responses, quirks = parse_tolerant(out)
-        done.append(Conversation(prog, data, proc.returncode, out, err, responses, quirks))
+    started = [(prog, _start(prog, data)) for prog in (Program.OURS, Program.THEIRS)]
+    done = [_finish(prog, data, proc) for prog, proc in started]
     return done[0], done[1]
+
+
+def converse_alone(prog: Program, data: bytes) -> Conversation:
+    """``prog`` alone in JWT mode as bob (for changes the two programs must not race)."""
+    return _finish(prog, data, _start(prog, data))
+
+
+def alone(prog: Program, data: bytes) -> ParsedResponse:
+    """The one answer of ``prog`` alone in JWT mode as bob."""
+    conv = converse_alone(prog, data)
+    assert len(conv.responses) == 1, conv.describe()
+    return conv.responses[0]
+
+
+def as_admin(method: str, path: str, body: Any = None, who: str = "slurm") -> bytes:
+    """One request with a token of the accounting administrator ``who`` (JSON ``body``)."""
+    headers = named(who, token(who))
+    if body is None:
+        return request(method, path, *headers)
+    return request(method, path, "Content-Type: application/json", *headers,
+                   body=json.dumps(body).encode())
 
 
 def only(conv: Conversation) -> ParsedResponse:

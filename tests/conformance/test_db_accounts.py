@@ -8,7 +8,6 @@ match nothing must get slurmrestd's statuses and bodies too.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -17,22 +16,8 @@ import pytest
 
 from tests.conformance import test_auth_jwt as jwt
 from tests.conformance.differences import ref
-from tests.conformance.harness import (
-    TIMEOUT,
-    Case,
-    Program,
-    converse_both,
-    parse_tolerant,
-    run_case,
-)
-from tests.helpers import (
-    ParsedResponse,
-    acting_as,
-    parse_responses,
-    request,
-    run_pipe,
-    user,
-)
+from tests.conformance.harness import Case, Program, converse_both, run_case
+from tests.helpers import request, run_pipe
 
 D = "/slurmdb/v0.0.38"
 YAML = "Accept: application/x-yaml"
@@ -195,42 +180,13 @@ def _clean_zt_users() -> None:
         subprocess.run([*SACCTMGR, *argv], check=False, capture_output=True, timeout=60)
 
 
-def _as_slurm(method: str, path: str, body: Any = None) -> bytes:
-    headers = jwt.named("slurm", jwt.token("slurm"))
-    if body is None:
-        return request(method, path, *headers)
-    return request(method, path, "Content-Type: application/json", *headers,
-                   body=json.dumps(body).encode())
-
-
-def _alone(prog: Program, data: bytes) -> ParsedResponse:
-    """One program's answer (JWT mode, run as bob like :mod:`test_auth_jwt`)."""
-    u = user(jwt.RUNNER)
-    argv, env = jwt._argv_env(prog)
-    with acting_as(u):
-        read_end, write_end = os.pipe()
-    try:
-        proc = subprocess.Popen(argv, stdin=read_end, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env, user=u.uid, group=u.gid,
-                                extra_groups=[], cwd="/")
-    finally:
-        os.close(read_end)
-    os.write(write_end, data)
-    os.close(write_end)
-    out, err = proc.communicate(timeout=TIMEOUT)
-    responses = (parse_responses(out, strict=True) if prog is Program.OURS
-                 else parse_tolerant(out)[0])
-    assert len(responses) == 1, (prog, proc.returncode, out[:600], err[-600:])
-    return responses[0]
-
-
 def _round_trip(prog: Program, steps: list[tuple[str, str, Any]]) -> list[tuple[int, Any]]:
     """Each step's status and body (meta left out), on freshly cleaned objects."""
     _clean_zt_users()
     try:
         answers = []
         for method, path, body in steps:
-            resp = _alone(prog, _as_slurm(method, path, body))
+            resp = jwt.alone(prog, jwt.as_admin(method, path, body))
             data = json.loads(resp.body) if resp.body else None
             if isinstance(data, dict):
                 data.pop("meta", None)
@@ -280,7 +236,7 @@ def test_unknown_flags_are_refused_alike() -> None:
     for path, body in ((f"{D}/users", {"users": [{"name": "bob", "flags": ["BOGUS"]}]}),
                        (f"{D}/accounts", {"accounts": [{"name": "physics",
                                                         "flags": ["bogus"]}]})):
-        jwt.run_case(Case("post_unknown_flag", _as_slurm("POST", path, body), (400,)))
+        jwt.run_case(Case("post_unknown_flag", jwt.as_admin("POST", path, body), (400,)))
 
 
 def test_default_wckey_is_set() -> None:
@@ -299,7 +255,7 @@ def test_default_wckey_is_set() -> None:
         try:
             answers = []
             for method, path, body in steps:
-                resp = _alone(prog, _as_slurm(method, path, body))
+                resp = jwt.alone(prog, jwt.as_admin(method, path, body))
                 answers.append((resp.status, json.loads(resp.body)))
         finally:
             _clean_zt_users()
@@ -345,10 +301,10 @@ def test_existing_users_level_stays_unless_given() -> None:
         _clean_zt_users()
         subprocess.run([*SACCTMGR, *setup], check=True, capture_output=True, timeout=60)
         try:
-            posted = _alone(prog, _as_slurm("POST", f"{D}/users",
-                                            {"users": [{"name": ZT_USER}]}))
+            posted = jwt.alone(prog, jwt.as_admin("POST", f"{D}/users",
+                                                   {"users": [{"name": ZT_USER}]}))
             assert posted.status == 200
-            shown = _alone(prog, _as_slurm("GET", f"{D}/user/{ZT_USER}"))
+            shown = jwt.alone(prog, jwt.as_admin("GET", f"{D}/user/{ZT_USER}"))
             found[prog] = json.loads(shown.body)["users"][0]["administrator_level"]
         finally:
             _clean_zt_users()

@@ -16,24 +16,21 @@ writers and can corrupt the tree.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests import accounting
 from tests.conformance import test_auth_jwt as jwt
 from tests.conformance.differences import ref
 from tests.conformance.harness import (
-    TIMEOUT,
     Case,
     Program,
     converse_both,
-    parse_tolerant,
     run_case,
 )
-from tests.helpers import acting_as, parse_responses, request, user
+from tests.helpers import request
 
 D = "/slurmdb/v0.0.38"
 ACCOUNT = "zt_assoc_k"
@@ -41,8 +38,7 @@ NEW_USER = "zt_assoc_nu"
 
 
 def sacctmgr(*argv: str, check: bool = False) -> str:
-    return subprocess.run(["sacctmgr", *argv], check=check, capture_output=True,
-                          text=True, timeout=60).stdout
+    return accounting.sacctmgr(*argv, check=check)
 
 
 def _clean() -> None:
@@ -99,32 +95,10 @@ def post(body: Any) -> bytes:
                    body=json.dumps(body).encode())
 
 
-def as_slurm(method: str, path: str, body: Any = None) -> bytes:
-    headers = jwt.named("slurm", jwt.token("slurm"))
-    if body is None:
-        return request(method, path, *headers)
-    return request(method, path, "Content-Type: application/json", *headers,
-                   body=json.dumps(body).encode())
-
-
 def alone(prog: Program, data: bytes) -> tuple[int | None, Any]:
     """One program's status and body (meta left out) in JWT mode, run as bob; status
     None when it wrote nothing."""
-    u = user(jwt.RUNNER)
-    argv, env = jwt._argv_env(prog)
-    with acting_as(u):
-        read_end, write_end = os.pipe()
-    try:
-        proc = subprocess.Popen(argv, stdin=read_end, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env, user=u.uid, group=u.gid,
-                                extra_groups=[], cwd="/")
-    finally:
-        os.close(read_end)
-    os.write(write_end, data)
-    os.close(write_end)
-    out, _ = proc.communicate(timeout=TIMEOUT)
-    responses = (parse_responses(out, strict=True) if prog is Program.OURS
-                 else parse_tolerant(out)[0])
+    responses = jwt.converse_alone(prog, data).responses
     if not responses:
         return None, None
     body = json.loads(responses[0].body) if responses[0].body else None
@@ -155,7 +129,7 @@ def test_administrator_round_trip_is_the_same() -> None:
         _fresh()
         results[prog] = []
         for method, path, body in ROUND_TRIP:
-            status, answer = alone(prog, as_slurm(method, path, body))
+            status, answer = alone(prog, jwt.as_admin(method, path, body))
             results[prog].append((status, answer, shown()))
     statuses = [status for status, _, _ in results[Program.THEIRS]]
     assert statuses == [200, 200, 400, 200, 304, 304]
@@ -202,9 +176,9 @@ def test_modify_without_tres_keeps_them_where_slurmrestd_crashes() -> None:
     answers: dict[Program, tuple[int | None, list[list[str]]]] = {}
     for prog in (Program.THEIRS, Program.OURS):
         _fresh()
-        assert alone(prog, as_slurm("POST", f"{D}/associations",
+        assert alone(prog, jwt.as_admin("POST", f"{D}/associations",
                                     {"associations": [{**MEMBER, **LIMITS}]}))[0] == 200
-        status = alone(prog, as_slurm("POST", f"{D}/associations", change))[0]
+        status = alone(prog, jwt.as_admin("POST", f"{D}/associations", change))[0]
         answers[prog] = (status, [r.split("|")[3:6] for r in shown() if "|bob|" in r])
     _fresh()
     assert answers[Program.THEIRS] == (None, [["5", "9", "cpu=2"]])  # crashed, unchanged
@@ -217,7 +191,7 @@ def test_new_user_gets_a_user_record() -> None:
     records = {}
     for prog in (Program.THEIRS, Program.OURS):
         _fresh()
-        assert alone(prog, as_slurm("POST", f"{D}/associations", body))[0] == 200
+        assert alone(prog, jwt.as_admin("POST", f"{D}/associations", body))[0] == 200
         assert any(f"|{NEW_USER}|" in r for r in shown())
         records[prog] = sacctmgr("-P", "-n", "show", "user", f"name={NEW_USER}",
                                  "format=user,defaultaccount").split()
@@ -232,7 +206,7 @@ def test_later_failure_keeps_earlier_changes() -> None:
     answers = {}
     for prog in (Program.THEIRS, Program.OURS):
         _fresh()
-        status, _ = alone(prog, as_slurm("POST", f"{D}/associations", body))
+        status, _ = alone(prog, jwt.as_admin("POST", f"{D}/associations", body))
         answers[prog] = (status, any("|bob|" in r for r in shown()))
     _fresh()
     # slurmrestd commits nothing; we made the first and say so
@@ -253,11 +227,11 @@ def test_removing_everything_is_refused() -> None:
     assert ref("db_delete_associations_everything")
     # slurmrestd would remove every association of every cluster, root's included; it is
     # shown here only on a cluster that does not exist
-    status, _ = alone(Program.THEIRS, as_slurm(
+    status, _ = alone(Program.THEIRS, jwt.as_admin(
         "DELETE", f"{D}/associations?cluster=zt_assoc_nocluster"))
     assert status == 304
     for query in ("", "?cluster=lab"):
-        status, body = alone(Program.OURS, as_slurm("DELETE", f"{D}/associations{query}"))
+        status, body = alone(Program.OURS, jwt.as_admin("DELETE", f"{D}/associations{query}"))
         assert status == 400 and body["removed_associations"] == []
 
 
@@ -279,7 +253,7 @@ def test_account_association_change_does_not_move_it() -> None:
                             "format=account,lft").split()
 
         before = order()
-        status, _ = alone(Program.OURS, as_slurm("POST", f"{D}/associations", {
+        status, _ = alone(Program.OURS, jwt.as_admin("POST", f"{D}/associations", {
             "associations": [{"account": "zt_assoc_k3", "cluster": "lab",
                               "parent_account": ACCOUNT, "priority": 2}]}))
         assert status == 200
@@ -296,7 +270,7 @@ def test_last_association_of_a_user_is_refused() -> None:
     for prog in (Program.OURS, Program.THEIRS):
         _fresh()
         sacctmgr("-i", "add", "user", NEW_USER, f"account={ACCOUNT}", check=True)
-        status, _ = alone(prog, as_slurm("DELETE", path))
+        status, _ = alone(prog, jwt.as_admin("DELETE", path))
         found[prog] = (status, sacctmgr("-P", "-n", "show", "user", f"name={NEW_USER}",
                                         "format=user").split())
     _fresh()

@@ -7,26 +7,21 @@ the same data (YAML), key order included.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.accounting import removed_after
 from tests.conformance import test_auth_jwt as jwt
 from tests.conformance.differences import ref
 from tests.conformance.harness import (
     Case,
     Program,
     converse_both,
-    parse_tolerant,
     run_case,
 )
-from tests.helpers import ParsedResponse, acting_as, parse_responses, request, user
+from tests.helpers import ParsedResponse, request
 
 V = "/slurmdb/v0.0.38"
 YAML = "Accept: application/x-yaml"
@@ -252,67 +247,24 @@ def test_same_post_answer_for_the_slurm_user(name: str, path: str, body: Any,
     jwt.run_case(Case(name, post(path, body, *admin_headers()), (status,)))
 
 
-def _alone(prog: Program, data: bytes) -> ParsedResponse:
-    """One program's answer as the SlurmUser (JWT, run by bob), the other not running."""
-    u = user(jwt.RUNNER)
-    argv, env = jwt._argv_env(prog)
-    with acting_as(u):
-        read_end, write_end = os.pipe()
-    try:
-        proc = subprocess.Popen(argv, stdin=read_end, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env, user=u.uid, group=u.gid,
-                                extra_groups=[], cwd="/")
-    finally:
-        os.close(read_end)
-    os.write(write_end, data)
-    os.close(write_end)
-    out, err = proc.communicate(timeout=60)
-    responses = parse_responses(out, strict=True) if prog is Program.OURS else \
-        parse_tolerant(out)[0]
-    assert len(responses) == 1, (out, err)
-    return responses[0]
-
-
 def _both_alone(path: str, body: Any, names: tuple[str, str]
                 ) -> tuple[ParsedResponse, ParsedResponse]:
     """slurmrestd with ``names[0]`` in the body, then ours with ``names[1]``."""
     text = json.dumps(body)
-    theirs = _alone(Program.THEIRS, post(path, text.replace("NAME", names[0]).encode(),
-                                         *admin_headers()))
-    ours = _alone(Program.OURS, post(path, text.replace("NAME", names[1]).encode(),
-                                     *admin_headers()))
+    theirs = jwt.alone(Program.THEIRS, post(path, text.replace("NAME", names[0]).encode(),
+                                            *admin_headers()))
+    ours = jwt.alone(Program.OURS, post(path, text.replace("NAME", names[1]).encode(),
+                                        *admin_headers()))
     return ours, theirs
 
 
 def _qos_records(*names: str) -> list[dict[str, Any]]:
     (status, body), = [(r.status, json.loads(r.body)) for r in [
-        _alone(Program.OURS, get(f"{V}/qos", *admin_headers()))]]
+        jwt.alone(Program.OURS, get(f"{V}/qos", *admin_headers()))]]
     assert status == 200
     found = {q["name"]: q for q in body["QOS"]}
     # the same QOS but for its name and id (and the QOS that preempt it by id)
     return [{k: v for k, v in found[n].items() if k not in ("name", "id")} for n in names]
-
-
-@contextlib.contextmanager
-def removed_after(*delete: str, clusters: tuple[str, ...] = ()) -> Iterator[None]:
-    """Run the test body, then ``sacctmgr -i <delete...>`` (also when it failed); for
-    ``clusters``, drop the tables slurmdbd leaves behind too."""
-    try:
-        yield
-    finally:
-        subprocess.run(["sacctmgr", "-i", *delete], capture_output=True, check=False,
-                       timeout=60)
-        drop_cluster_tables(*clusters)
-
-
-def drop_cluster_tables(*names: str) -> None:
-    """slurmdbd 22.05 leaves a removed cluster's job script and environment tables
-    behind: drop those of our throwaway clusters (best effort, as root, local MariaDB)."""
-    tables = ", ".join(f"`{n}_{kind}_table`" for n in names if n.startswith("zt_obj_")
-                       for kind in ("job_env", "job_script"))
-    if tables and shutil.which("mysql"):
-        subprocess.run(["mysql", "slurm_acct_db", "-e", f"drop table if exists {tables}"],
-                       capture_output=True, check=False, timeout=60)
 
 
 QOS_FULL = {
@@ -371,8 +323,8 @@ def test_post_qos_round_trip() -> None:
         assert (yours["flags"], yours["preempt"]["mode"]) == ([], [])
         assert {**mine, "flags": [], "preempt": yours["preempt"]} == yours
         for name in names:  # removed through our DELETE
-            gone = _alone(Program.OURS, request("DELETE", f"{V}/qos/{name}",
-                                                *admin_headers()))
+            gone = jwt.alone(Program.OURS, request("DELETE", f"{V}/qos/{name}",
+                                                   *admin_headers()))
             assert (gone.status, json.loads(gone.body)["removed_qos"]) == (200, [name])
 
 
@@ -397,8 +349,8 @@ def test_post_wckeys_round_trip() -> None:
             assert (ours.status, theirs.status) == (200, 200)
             assert ours.body == theirs.body
         for name in names:  # both made the same record, removed through our DELETE
-            gone = _alone(Program.OURS, request("DELETE", f"{V}/wckey/{name}",
-                                                *admin_headers()))
+            gone = jwt.alone(Program.OURS, request("DELETE", f"{V}/wckey/{name}",
+                                                   *admin_headers()))
             assert gone.status == 200
             assert json.loads(gone.body)["deleted_wckeys"] == [
                 f"C = lab        W = {name}            U = alice    "]
@@ -406,7 +358,7 @@ def test_post_wckeys_round_trip() -> None:
 
 def test_post_wckeys_unknown_user_is_refused() -> None:
     ref("db_post_wckeys_checks")
-    ours = _alone(Program.OURS, post("wckeys", {"wckeys": [
+    ours = jwt.alone(Program.OURS, post("wckeys", {"wckeys": [
         {"name": "zt_obj_uw", "user": "zt_obj_nobody", "cluster": "lab", "id": 0}]},
         *admin_headers()))
     assert ours.status == 400
@@ -415,7 +367,7 @@ def test_post_wckeys_unknown_user_is_refused() -> None:
 
 def test_post_clusters_round_trip() -> None:
     names = ("zt_obj_rc", "zt_obj_sc")
-    lab = _alone(Program.OURS, get(f"{V}/cluster/lab", *admin_headers()))
+    lab = jwt.alone(Program.OURS, get(f"{V}/cluster/lab", *admin_headers()))
     with removed_after("delete", "cluster", "where", f"name={','.join(names)}",
                        clusters=names):
         ours, theirs = _both_alone("clusters", {"clusters": [
@@ -423,19 +375,19 @@ def test_post_clusters_round_trip() -> None:
             names)
         assert (ours.status, theirs.status) == (200, 200)
         assert ours.body == theirs.body
-        got = [json.loads(_alone(Program.OURS, get(f"{V}/cluster/{n}",
-                                                   *admin_headers())).body)["clusters"]
+        got = [json.loads(jwt.alone(Program.OURS, get(f"{V}/cluster/{n}",
+                                                      *admin_headers())).body)["clusters"]
                for n in names]
         assert [c["name"] for (c,) in got] == list(names)
         (first,), (second,) = got
         assert {**first, "name": ""} == {**second, "name": ""}
         # never sent to slurmrestd: it would wipe the lab's controller registration
         ref("db_post_clusters_checks")
-        again = _alone(Program.OURS, post("clusters", {"clusters": [{"name": "lab"}]},
-                                          *admin_headers()))
+        again = jwt.alone(Program.OURS, post("clusters", {"clusters": [{"name": "lab"}]},
+                                             *admin_headers()))
         assert again.status == 200
-        assert _alone(Program.OURS, get(f"{V}/cluster/lab", *admin_headers())).body == lab.body
+        assert jwt.alone(Program.OURS, get(f"{V}/cluster/lab", *admin_headers())).body == lab.body
         for name in names:
-            gone = _alone(Program.OURS, request("DELETE", f"{V}/cluster/{name}",
-                                                *admin_headers()))
+            gone = jwt.alone(Program.OURS, request("DELETE", f"{V}/cluster/{name}",
+                                                   *admin_headers()))
             assert json.loads(gone.body)["deleted_clusters"] == [name]

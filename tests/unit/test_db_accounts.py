@@ -320,7 +320,8 @@ def test_inherited_coordinators_are_not_direct() -> None:
 def test_filters_become_where_items() -> None:
     backend = DbBackend()
     get(f"{D}/associations?user=alice&cluster=lab&account=&foo=1", backend)
-    argv = backend.cli.argvs[0]
+    # the reads of one request run side by side: find the associations read
+    argv = next(a for a in backend.cli.argvs if a[4:5] == ["associations"])
     assert argv[:5] == ["sacctmgr", "-P", "-n", "show", "associations"]
     assert argv[5:8] == ["where", "cluster=lab", "account="]
     assert argv[8] == "user=alice"
@@ -442,8 +443,9 @@ def test_delete_user() -> None:
     assert status == 304 and backend.deleted == []
 
 
-class Posting(DbBackend):
-    """Records the accounts put; the one named ``fail_on`` gets ``outcome``."""
+class Recording(DbBackend):
+    """Records the sacctmgr command lines of what is put (cluster ``lab`` only); the
+    object named ``fail_on`` gets ``outcome``."""
 
     def __init__(self, fail_on: str = "", outcome: Outcome = DENIED) -> None:
         super().__init__(cli=CannedCli())
@@ -453,24 +455,33 @@ class Posting(DbBackend):
     def db_clusters(self, who: Identity) -> list[dict[str, str]]:
         return [{"name": "lab"}]
 
-    def db_put_account(self, who: Identity, name: str, description: str,
-                       organization: str, *, exists: bool, **more: Any) -> None:
+    def recording_cli(self, name: str, ok: Outcome) -> CannedCli:
+        """The real writer, its commands recorded: ``ok`` for each, or ``outcome`` when
+        the object is ``name``."""
         cli = CannedCli()
-        ok = Outcome(0, b" Adding Account(s)\n", b"")
 
         def run(argv: Sequence[str], who: Identity | None, **_: Any) -> Outcome:
             self.argvs.append(list(argv))
             return self.outcome if name == self.fail_on else ok
 
         cli.run = run  # type: ignore[method-assign]
-        cli.db_put_account(who, name, description, organization, exists=exists, **more)
+        return cli
 
 
-def post(body: Any, backend: Posting) -> tuple[int, Any]:
+class Posting(Recording):
+    """Records the accounts put; the one named ``fail_on`` gets ``outcome``."""
+
+    def db_put_account(self, who: Identity, name: str, description: str,
+                       organization: str, *, exists: bool, **more: Any) -> None:
+        self.recording_cli(name, Outcome(0, b" Adding Account(s)\n", b"")).db_put_account(
+            who, name, description, organization, exists=exists, **more)
+
+
+def post(body: Any, backend: Recording, path: str = f"{D}/accounts") -> tuple[int, Any]:
     app = App(peer=OWN_PIPE, auth_chain=[LocalAuth()], backend=cast(Backend, backend),
               plugins=load_plugins(OPENAPI_PLUGINS))
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = app.handle(Request("POST", f"{D}/accounts",
+    response = app.handle(Request("POST", path,
                                   (("content-type", "application/json"),), raw)).response
     if not response.body.startswith(b"{"):
         return response.status, response.body
@@ -550,16 +561,8 @@ def test_post_accounts_partial_failure_names_each_account() -> None:
     assert len(backend.argvs) == 2
 
 
-class PostingUsers(DbBackend):
+class PostingUsers(Recording):
     """Records the users put; the one named ``fail_on`` gets ``outcome``."""
-
-    def __init__(self, fail_on: str = "", outcome: Outcome = DENIED) -> None:
-        super().__init__(cli=CannedCli())
-        self.fail_on, self.outcome = fail_on, outcome
-        self.argvs: list[list[str]] = []
-
-    def db_clusters(self, who: Identity) -> list[dict[str, str]]:
-        return [{"name": "lab"}]
 
     def db_wckeys(self, who: Identity) -> list[dict[str, str]]:
         return [{"name": "projx", "cluster": "lab", "user": "bob", "deleted": ""},
@@ -567,25 +570,12 @@ class PostingUsers(DbBackend):
 
     def db_put_user(self, who: Identity, name: str, account: str | None,
                     admin_level: str | None, *, exists: bool, **more: Any) -> None:
-        cli = CannedCli()
-
-        def run(argv: Sequence[str], who: Identity | None, **_: Any) -> Outcome:
-            self.argvs.append(list(argv))
-            return self.outcome if name == self.fail_on else Outcome(0, b"", b"")
-
-        cli.run = run  # type: ignore[method-assign]
-        cli.db_put_user(who, name, account, admin_level, exists=exists, **more)
+        self.recording_cli(name, Outcome(0, b"", b"")).db_put_user(
+            who, name, account, admin_level, exists=exists, **more)
 
 
 def post_users(body: Any, backend: PostingUsers) -> tuple[int, Any]:
-    app = App(peer=OWN_PIPE, auth_chain=[LocalAuth()], backend=cast(Backend, backend),
-              plugins=load_plugins(OPENAPI_PLUGINS))
-    response = app.handle(Request("POST", f"{D}/users",
-                                  (("content-type", "application/json"),),
-                                  json.dumps(body).encode())).response
-    answer = json.loads(response.body)
-    answer.pop("meta")
-    return response.status, answer
+    return post(body, backend, f"{D}/users")
 
 
 def test_post_users_adds_new_and_modifies_existing() -> None:

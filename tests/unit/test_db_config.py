@@ -251,3 +251,210 @@ def test_config_reads_are_slurmrestds() -> None:
     assert names == ["objects.get_clusters", "objects.get_tres", "accounts.get_accounts",
                      "accounts.get_users", "objects.get_qos_list", "objects.get_wckeys",
                      "accounts.get_associations"]
+
+
+# -- POST config ----------------------------------------------------------------------------
+
+EMPTY_DOC: dict[str, Any] = {"clusters": [], "accounts": [], "users": [], "QOS": [],
+                             "wckeys": [], "associations": []}
+NOT_FOUND = "Query parameter not found"
+
+
+def not_found(key: str) -> dict[str, Any]:
+    return {"description": NOT_FOUND, "error_number": 9200,
+            "error": "Unable to resolve path", "source": key}
+
+
+def refusal(number: int, error: str) -> dict[str, Any]:
+    return {"description": "refusing to commit after error", "error_number": number,
+            "error": error}
+
+
+CLUSTERS_DENIED = {"error_number": 2002, "error": "Access/permission denied",
+          "source": "slurmdb_clusters_add"}
+QUERY = "Query empty or not RFC7320 compliant"
+
+
+@dataclass
+class DbBackend(FakeBackend):
+    """Just enough of an accounting database for the config document's parts; each
+    change asked for is recorded (``+kind name``)."""
+    admin: bool = True
+    refuse: str = ""
+    changes: list[str] | None = None
+
+    def _seen(self, call: str) -> None:
+        if self.changes is None:
+            self.changes = []
+        self.changes.append(call)
+        if self.refuse and call.startswith(f"+{self.refuse}"):
+            raise SlurmCommandError([SlurmError("Unspecified error", -1, "sacctmgr said no",
+                                                "sacctmgr")])
+
+    def db_is_administrator(self, who: Identity) -> bool:
+        return self.admin
+
+    def db_tres(self, who: Identity) -> list[dict[str, str]]:
+        return []
+
+    def db_accounts(self, who: Identity, name: str | None, deleted: bool
+                    ) -> list[dict[str, str]]:
+        return [{"account": "root"}]
+
+    def db_users(self, who: Identity, name: str | None, deleted: bool
+                 ) -> list[dict[str, str]]:
+        return [{"user": "alice"}]
+
+    def db_clusters(self, who: Identity) -> list[dict[str, str]]:
+        return [{"name": "lab"}]
+
+    def db_qos(self, who: Identity, deleted: bool) -> list[dict[str, str]]:
+        return [{"name": "normal", "id": "1"}]
+
+    def db_associations(self, who: Identity, filters: Any) -> list[dict[str, str]]:
+        return []
+
+    def db_add_cluster(self, who: Identity, name: str) -> None:
+        self._seen(f"+cluster {name}")
+
+    def db_put_account(self, who: Identity, name: str, *args: Any, **kw: Any) -> None:
+        self._seen(f"+account {name}")
+
+    def db_put_user(self, who: Identity, name: str, *args: Any, **kw: Any) -> None:
+        self._seen(f"+user {name}")
+
+    def db_add_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        self._seen(f"+qos {name}")
+
+    def db_modify_qos(self, who: Identity, name: str, settings: list[str]) -> None:
+        self._seen(f"+qos {name}")
+
+    def db_add_wckey(self, who: Identity, name: str, user: str, cluster: str, *,
+                     default: bool) -> None:
+        self._seen(f"+wckey {name}")
+
+    def db_put_association(self, who: Identity, **kw: Any) -> None:
+        self._seen(f"+association {kw['account']}/{kw['user']}")
+
+
+def post(doc: Any, backend: FakeBackend, raw: bytes | None = None) -> Exchange:
+    import json
+
+    data = json.dumps(doc).encode() if raw is None else raw
+    return make_app(backend).handle(Request(
+        "POST", f"{V}/config", (("content-type", "application/json"),), data))
+
+
+FULL_DOC: dict[str, Any] = {
+    "clusters": [{"name": "lab"}],
+    "TRES": [{"type": "cpu", "id": 1}, "not even a TRES"],
+    "accounts": [{"name": "zt_new", "description": "new one", "organization": "zt"}],
+    "users": [{"name": "zt_user", "default": {"account": "zt_new"}}],
+    "QOS": [{"name": "zt_qos", "description": "a qos"}],
+    "wckeys": [{"name": "zt_wckey", "user": "alice", "cluster": "lab", "id": 0}],
+    "associations": [{"account": "zt_new", "cluster": "lab", "user": "alice"}],
+}
+
+
+def test_post_config_applies_every_part_in_slurmrestds_order() -> None:
+    backend = DbBackend()
+    ex = post(FULL_DOC, backend)
+    assert ex.response.status == 200, ex.response.body
+    assert body(ex)["errors"] == []
+    # the user's default account is made by the same document (it counts as existing)
+    assert backend.changes == ["+cluster lab", "+account zt_new", "+user zt_user",
+                             "+qos zt_qos", "+wckey zt_wckey", "+association zt_new/alice"]
+    response = SPEC["paths"][f"{V}/config"]["post"]["responses"]["200"]
+    ref = response["content"]["application/json"]["schema"]["$ref"]
+    OAS30Validator({"$ref": ref, "components": SPEC["components"]}).validate(body(ex))
+
+
+def test_post_config_checks_every_part_before_changing_anything() -> None:
+    backend = DbBackend()
+    ex = post({**FULL_DOC, "QOS": [{"name": "zt_qos", "priority": "abc"}]}, backend)
+    assert ex.response.status == 400
+    assert body(ex)["errors"] == [
+        {"description": "Failed to parse field 'priority'", "error_number": 9202,
+         "error": "Unable to convert Data type", "source": "_parser_run"},
+        refusal(9000, QUERY)]
+    assert backend.changes is None
+
+
+def test_post_config_failure_part_way_says_what_stays() -> None:
+    backend = DbBackend(refuse="qos")
+    ex = post(FULL_DOC, backend)
+    assert ex.response.status == 500
+    assert backend.changes == ["+cluster lab", "+account zt_new", "+user zt_user",
+                             "+qos zt_qos"]
+    errs = body(ex)["errors"]
+    assert [e.get("description") for e in errs] == [
+        "Cluster lab was applied before the failure and stays",
+        "Account zt_new was applied before the failure and stays",
+        "User zt_user was applied before the failure and stays",
+        "QOS zt_qos failed: sacctmgr said no",
+        "WCKey zt_wckey of alice on lab was not applied",
+        "Association lab/zt_new/alice/- was not applied",
+        "refusing to commit after error"]
+    assert {e["error_number"] for e in errs} == {-1}
+    assert [e.get("source") for e in errs] == [
+        "slurmdb_clusters_add", "slurmdb_accounts_add", "slurmdb_users_add",
+        "slurmdb_qos_add", "slurmdb_wckeys_add", None, None]
+
+
+@pytest.mark.parametrize("doc", [EMPTY_DOC, {"clusters": [{"name": "lab"}]}, {}, []])
+def test_post_config_not_an_administrator(doc: Any) -> None:
+    backend = DbBackend(admin=False)
+    ex = post(doc, backend)
+    assert ex.response.status == 500
+    missing = [] if isinstance(doc, dict) and "clusters" in doc else [not_found("clusters")]
+    assert body(ex)["errors"] == [*missing, CLUSTERS_DENIED,
+                                  refusal(2002, "Access/permission denied")]
+    assert backend.changes is None
+
+
+@pytest.mark.parametrize(("missing", "status", "errors"), [
+    ("clusters", 200, [not_found("clusters")]),
+    ("accounts", 200, [not_found("accounts")]),
+    ("associations", 200, [not_found("associations")]),
+    ("users", 400, [not_found("users"), refusal(9000, QUERY)]),
+    ("QOS", 400, [not_found("QOS"), refusal(9000, QUERY)]),
+    ("wckeys", 400, [not_found("wckeys"), refusal(9000, QUERY)]),
+])
+def test_post_config_missing_part(missing: str, status: int,
+                                  errors: list[dict[str, Any]]) -> None:
+    doc = {k: v for k, v in FULL_DOC.items() if k != missing}
+    if missing == "accounts":  # the rest must not need the new account
+        doc = {**doc, "users": [], "associations": []}
+    backend = DbBackend()
+    ex = post(doc, backend)
+    assert ex.response.status == status
+    assert body(ex)["errors"] == errors
+    assert (backend.changes is not None) == (status == 200)
+
+
+def test_post_config_tres_alone_changes_nothing() -> None:
+    backend = DbBackend()
+    ex = post({**EMPTY_DOC, "TRES": [{"type": "gres", "name": "zt"}]}, backend)
+    assert ex.response.status == 200
+    assert body(ex)["errors"] == []
+    assert backend.changes is None
+
+
+@pytest.mark.parametrize("raw", [b"{nope", b"null"])
+def test_post_config_body_that_does_not_parse(raw: bytes) -> None:
+    ex = post(None, DbBackend(), raw=raw)
+    assert ex.response.status == 400
+    assert ex.response.body == b"Unable to parse query."
+
+
+def test_post_config_later_parts_may_use_what_earlier_parts_make() -> None:
+    doc = {**FULL_DOC, "associations": [{"account": "zt_new", "cluster": "lab",
+                                         "user": "alice", "qos": ["normal", "zt_qos"]}]}
+    backend = DbBackend()
+    ex = post(doc, backend)
+    assert ex.response.status == 200, ex.response.body
+    assert backend.changes is not None and backend.changes[-1] == "+association zt_new/alice"
+    # the same association alone names a QOS that does not exist
+    ex = post({**EMPTY_DOC, "associations": doc["associations"]}, DbBackend())
+    assert ex.response.status == 400
+    assert body(ex)["errors"][0]["description"] == "QOS name to ID conversion failed"

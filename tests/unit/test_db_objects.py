@@ -513,39 +513,50 @@ def delete(path: str, cli: CannedCli) -> Exchange:
     return make_app(ObjectsBackend(cli)).handle(Request("DELETE", path, ()))
 
 
+def deleted(path: str, **changes: Outcome) -> tuple[int, Any, CannedCli]:
+    """One DELETE against the lab with ``changes`` (see :func:`lab`): its status, its
+    body (None when empty) and the sacctmgr stand-in."""
+    cli = lab(**changes)
+    response = delete(path, cli).response
+    return response.status, json.loads(response.body) if response.body else None, cli
+
+
+def nothing_found(source: str) -> list[dict[str, Any]]:
+    return [{"description": "Nothing found", "error_number": 9003,
+             "error": "Nothing found with query", "source": source}]
+
+
+def permission_denied(source: str) -> list[dict[str, Any]]:
+    return [{"error_number": 2002, "error": "Access/permission denied", "source": source}]
+
+
 def test_delete_qos() -> None:
-    cli = lab(DELETE_QOS_ARGV=ok(" Deleting QOS(s)...\n  zt_obj_d\n"))
-    ex = delete(f"{V}/qos/zt_obj_d", cli)
-    assert ex.response.status == 200
-    body = json.loads(ex.response.body)
+    status, body, cli = deleted(f"{V}/qos/zt_obj_d",
+                                DELETE_QOS_ARGV=ok(" Deleting QOS(s)...\n  zt_obj_d\n"))
+    assert status == 200
     assert (body["errors"], body["removed_qos"]) == ([], ["zt_obj_d"])
     assert cli.argvs == [DELETE_QOS_ARGV]
 
 
 def test_delete_qos_nothing_found() -> None:
-    ex = delete(f"{V}/qos/zt_obj_d", lab(DELETE_QOS_ARGV=Outcome(1, b" Nothing deleted\n",
-                                                                 b"")))
-    assert ex.response.status == 500
-    assert json.loads(ex.response.body)["errors"] == [{
-        "description": "Nothing found", "error_number": 9003,
-        "error": "Nothing found with query", "source": "slurmdb_qos_remove"}]
-    assert "removed_qos" not in json.loads(ex.response.body)
+    status, body, _ = deleted(f"{V}/qos/zt_obj_d",
+                              DELETE_QOS_ARGV=Outcome(1, b" Nothing deleted\n", b""))
+    assert status == 500
+    assert body["errors"] == nothing_found("slurmdb_qos_remove")
+    assert "removed_qos" not in body
 
 
 def test_delete_qos_refused() -> None:
-    ex = delete(f"{V}/qos/zt_obj_d", lab(DELETE_QOS_ARGV=DENIED))
-    assert ex.response.status == 500
-    assert json.loads(ex.response.body)["errors"] == [{
-        "error_number": 2002, "error": "Access/permission denied",
-        "source": "slurmdb_qos_remove"}]
+    status, body, _ = deleted(f"{V}/qos/zt_obj_d", DELETE_QOS_ARGV=DENIED)
+    assert status == 500
+    assert body["errors"] == permission_denied("slurmdb_qos_remove")
 
 
 @pytest.mark.parametrize("name", ["a%3Bb", "a%20b", "a%2Cb", "%22x%22", "-x%0Ay"])
 def test_delete_qos_odd_names_never_run(name: str) -> None:
-    cli = lab()
-    ex = delete(f"{V}/qos/{name}", cli)
-    assert ex.response.status == 500
-    assert json.loads(ex.response.body)["errors"][0]["error_number"] == 9003
+    status, body, cli = deleted(f"{V}/qos/{name}")
+    assert status == 500
+    assert body["errors"][0]["error_number"] == 9003
     assert cli.argvs == []
 
 
@@ -553,29 +564,26 @@ DELETE_CLUSTER_ARGV = ("sacctmgr", "-i", "delete", "cluster", "where", "name=zt_
 
 
 def test_delete_cluster() -> None:
-    cli = lab(DELETE_CLUSTER_ARGV=ok(" Deleting clusters...\n  zt_obj_c\n"))
-    ex = delete(f"{V}/cluster/zt_obj_c", cli)
-    assert ex.response.status == 200
-    body = json.loads(ex.response.body)
+    status, body, cli = deleted(f"{V}/cluster/zt_obj_c",
+                                DELETE_CLUSTER_ARGV=ok(" Deleting clusters...\n  zt_obj_c\n"))
+    assert status == 200
     assert (body["errors"], body["deleted_clusters"]) == ([], ["zt_obj_c"])
     assert cli.argvs == [DELETE_CLUSTER_ARGV]
 
 
 def test_delete_cluster_nothing_is_304() -> None:
-    ex = delete(f"{V}/cluster/zt_obj_c",
-                lab(DELETE_CLUSTER_ARGV=Outcome(1, b" Nothing deleted\n", b"")))
-    assert (ex.response.status, ex.response.body) == (304, b"")
-    cli = lab()
-    assert delete(f"{V}/cluster/a%3Bb", cli).response.status == 304
+    status, body, _ = deleted(f"{V}/cluster/zt_obj_c",
+                              DELETE_CLUSTER_ARGV=Outcome(1, b" Nothing deleted\n", b""))
+    assert (status, body) == (304, None)
+    status, _, cli = deleted(f"{V}/cluster/a%3Bb")
+    assert status == 304
     assert cli.argvs == []
 
 
 def test_delete_cluster_refused() -> None:
-    ex = delete(f"{V}/cluster/zt_obj_c", lab(DELETE_CLUSTER_ARGV=DENIED))
-    assert ex.response.status == 500
-    body = json.loads(ex.response.body)
-    assert body["errors"] == [{"error_number": 2002, "error": "Access/permission denied",
-                               "source": "slurmdb_clusters_remove"}]
+    status, body, _ = deleted(f"{V}/cluster/zt_obj_c", DELETE_CLUSTER_ARGV=DENIED)
+    assert status == 500
+    assert body["errors"] == permission_denied("slurmdb_clusters_remove")
     assert body["deleted_clusters"] == []
 
 
@@ -584,10 +592,10 @@ WCKEY_TEXT = "C = lab        W = zt_obj_w             U = alice    "
 
 
 def test_delete_wckey_keeps_slurmdbd_text() -> None:
-    cli = lab(DELETE_WCKEY_ARGV=ok(f" Deleting user WCKeys...\n  {WCKEY_TEXT}\n"))
-    ex = delete(f"{V}/wckey/zt_obj_w", cli)
-    assert ex.response.status == 200
-    body = json.loads(ex.response.body)
+    status, body, cli = deleted(
+        f"{V}/wckey/zt_obj_w",
+        DELETE_WCKEY_ARGV=ok(f" Deleting user WCKeys...\n  {WCKEY_TEXT}\n"))
+    assert status == 200
     assert (body["errors"], body["deleted_wckeys"]) == ([], [WCKEY_TEXT])
     assert cli.argvs == [DELETE_WCKEY_ARGV]
 
@@ -595,21 +603,16 @@ def test_delete_wckey_keeps_slurmdbd_text() -> None:
 @pytest.mark.parametrize("name", ["zt_obj_w", "a%3Bb", "%2Ax"])
 def test_delete_wckey_nothing_found(name: str) -> None:
     # sacctmgr says "Nothing deleted" and exits 0 here
-    ex = delete(f"{V}/wckey/{name}", lab(DELETE_WCKEY_ARGV=ok(" Nothing deleted\n")))
-    assert ex.response.status == 500
-    body = json.loads(ex.response.body)
-    assert body["errors"] == [{"description": "Nothing found", "error_number": 9003,
-                               "error": "Nothing found with query",
-                               "source": "slurmdb_wckeys_remove"}]
+    status, body, _ = deleted(f"{V}/wckey/{name}", DELETE_WCKEY_ARGV=ok(" Nothing deleted\n"))
+    assert status == 500
+    assert body["errors"] == nothing_found("slurmdb_wckeys_remove")
     assert body["deleted_wckeys"] == []
 
 
 def test_delete_wckey_refused() -> None:
-    ex = delete(f"{V}/wckey/zt_obj_w", lab(DELETE_WCKEY_ARGV=DENIED))
-    assert ex.response.status == 500
-    body = json.loads(ex.response.body)
-    assert body["errors"] == [{"error_number": 2002, "error": "Access/permission denied",
-                               "source": "slurmdb_wckeys_remove"}]
+    status, body, _ = deleted(f"{V}/wckey/zt_obj_w", DELETE_WCKEY_ARGV=DENIED)
+    assert status == 500
+    assert body["errors"] == permission_denied("slurmdb_wckeys_remove")
     assert body["deleted_wckeys"] == []
 
 

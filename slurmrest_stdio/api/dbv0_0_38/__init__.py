@@ -42,6 +42,7 @@ ROUTES = (
     ("DELETE", "/slurmdb/v0.0.38/association", "associations:delete_association"),
     ("GET", "/slurmdb/v0.0.38/config", "config:get_config"),
     ("GET", "/slurmdb/v0.0.38/diag", "config:get_diag"),
+    ("POST", "/slurmdb/v0.0.38/config", "config:post_config"),
 )
 
 PLUGINS = {

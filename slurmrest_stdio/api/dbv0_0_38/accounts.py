@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from slurmrest_stdio import errors
-from slurmrest_stdio.api import Context, Payload, Result
+from slurmrest_stdio.api import Context, Payload, Result, together
 from slurmrest_stdio.api.values import guess_value, path_text
 from slurmrest_stdio.errors import SlurmCommandError
 from slurmrest_stdio.protocol import Response
+
+if TYPE_CHECKING:
+    from slurmrest_stdio.api.dbv0_0_38.objects import Pending
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _INVALID_QUERY = ("Query empty or not RFC7320 compliant", 9000)
@@ -210,14 +213,19 @@ def _accounts(ctx: Context, name: str | None) -> Result:
     flag, errs = _with_deleted(ctx)
     if errs and name is not None:
         return Payload({}, 400, tuple(errs))
+    if name is not None and not _NAME.fullmatch(name):
+        return Payload({"accounts": []}, 500, (*errs, _nothing("slurmdb_accounts_get")))
+    get_rows, get_assocs, get_every = together(
+        lambda: ctx.backend.db_accounts(ctx.identity, name, flag),
+        lambda: ctx.backend.db_associations(ctx.identity, {}),
+        lambda: None if name is None else ctx.backend.db_accounts(ctx.identity, None, False))
     try:
-        rows = [] if name is not None and not _NAME.fullmatch(name) else \
-            ctx.backend.db_accounts(ctx.identity, name, flag)
+        rows = get_rows()
         if not rows:
             return Payload({"accounts": []}, 500,
                            (*errs, _nothing("slurmdb_accounts_get")))
-        assocs = ctx.backend.db_associations(ctx.identity, {})
-        every = rows if name is None else ctx.backend.db_accounts(ctx.identity, None, False)
+        assocs = get_assocs()
+        every = rows if name is None else get_every()
     except SlurmCommandError as exc:
         return Payload({"accounts": []}, exc.status,
                        (*errs, *(e.to_dict() for e in exc.errors)))
@@ -244,12 +252,16 @@ def _users(ctx: Context, name: str | None) -> Result:
         flag, errs = _with_deleted(ctx)
         if errs:
             return Payload({}, 400, tuple(errs))
+    if name is not None and not _NAME.fullmatch(name):
+        return Payload({"users": []}, 500, (_nothing("slurmdb_users_get"),))
+    get_rows, get_assocs = together(
+        lambda: ctx.backend.db_users(ctx.identity, name, flag),
+        lambda: ctx.backend.db_associations(ctx.identity, {}))
     try:
-        rows = [] if name is not None and not _NAME.fullmatch(name) else \
-            ctx.backend.db_users(ctx.identity, name, flag)
+        rows = get_rows()
         if not rows:
             return Payload({"users": []}, 500, (_nothing("slurmdb_users_get"),))
-        assocs = ctx.backend.db_associations(ctx.identity, {})
+        assocs = get_assocs()
     except SlurmCommandError as exc:
         return Payload({"users": []}, exc.status, tuple(e.to_dict() for e in exc.errors))
     return Payload({"users": [_user(r, assocs) for r in rows]})
@@ -263,8 +275,11 @@ def get_user(ctx: Context) -> Result:
     return _users(ctx, path_text(ctx.params["user_name"]))
 
 
-def _associations(ctx: Context, only_one: bool) -> Result:
-    _check_query(ctx)
+def association_filters(ctx: Context) -> dict[str, list[str]] | None:
+    """The query's association filters: for each of partition, cluster, account and
+    user given, the names in its last value (guessed like slurmrestd, split at commas,
+    empty names dropped; a key given with no name keeps an empty list). None when a name
+    could never match."""
     filters: dict[str, list[str]] = {}
     for key in ("partition", "cluster", "account", "user"):
         values = ctx.query.get(key)
@@ -275,18 +290,30 @@ def _associations(ctx: Context, only_one: bool) -> Result:
             else str(value)
         names = [n for n in text.split(",") if n]
         if any(not _NAME.fullmatch(n) for n in names):
-            return Payload({}, 500, (_nothing("slurmdb_associations_get"),))
+            return None
         filters[key] = names
+    return filters
+
+
+def _associations(ctx: Context, only_one: bool) -> Result:
+    _check_query(ctx)
+    filters = association_filters(ctx)
+    if filters is None:
+        return Payload({}, 500, (_nothing("slurmdb_associations_get"),))
+    get_rows, get_tres, get_users = together(
+        lambda: ctx.backend.db_associations(ctx.identity, filters),
+        lambda: ctx.backend.db_tres(ctx.identity),
+        lambda: ctx.backend.db_users(ctx.identity, None, False))
     try:
-        rows = ctx.backend.db_associations(ctx.identity, filters)
+        rows = get_rows()
         if not rows:
             return Payload({}, 500, (_nothing("slurmdb_associations_get"),))
         if only_one and len(rows) > 1:
             return Payload({"associations": []}, 400, (_error(
                 *_INVALID_QUERY,
                 "Ambiguous request: More than 1 association would have been dumped."),))
-        tres = ctx.backend.db_tres(ctx.identity)
-        users = ctx.backend.db_users(ctx.identity, None, False)
+        tres = get_tres()
+        users = get_users()
     except SlurmCommandError as exc:
         return Payload({}, exc.status, tuple(e.to_dict() for e in exc.errors))
     ids = {(t["type"] + "/" + t["name"]) if t["name"] else t["type"]: int(t["id"])
@@ -516,7 +543,8 @@ def _post(ctx: Context, *, schema: str, key: str, label: str, source: str | None
           known: Callable[[], list[str]],
           apply: Callable[[tuple[str, ...], bool], None],
           refuse: Callable[[tuple[str, ...], bool], str | None] = _no_refusal,
-          missing_status: int = 500, fail_status: int = 500) -> Result:
+          missing_status: int = 500, fail_status: int = 500,
+          plan: list[Pending] | None = None) -> Result:
     """Create or update the objects listed under ``key``, checking every one before
     changing any.
 
@@ -526,7 +554,8 @@ def _post(ctx: Context, *, schema: str, key: str, label: str, source: str | None
     list under ``key``: slurmrestd's 9200 error with ``missing_status`` (its accounts
     handler goes on to the database, which refuses an empty change: 500; its users
     handler stops: 400). ``fail_status`` is the status of a failure in ``apply``;
-    ``source`` None keeps the source of the error ``apply`` raised.
+    ``source`` None keeps the source of the error ``apply`` raised. With ``plan``,
+    the checked changes are added to it instead of being made (``POST config``).
     """
     _check_query(ctx)
     try:
@@ -558,6 +587,10 @@ def _post(ctx: Context, *, schema: str, key: str, label: str, source: str | None
             problems.append(_bad(problem, f"{key}[{index}]"))
     if problems:
         return Payload({}, 400, tuple(problems))
+    if plan is not None:
+        plan.extend((label, values[0], _later(apply, values, values[0] in existing), source)
+                    for values in wanted)
+        return Payload({})
     done: list[str] = []
     for position, values in enumerate(wanted):
         name = values[0]
@@ -580,6 +613,11 @@ def _post(ctx: Context, *, schema: str, key: str, label: str, source: str | None
             return Payload({}, fail_status, tuple(report))
         done.append(name)
     return Payload({})
+
+
+def _later(apply: Callable[[tuple[str, ...], bool], None], values: tuple[str, ...],
+           exists: bool) -> Callable[[], None]:
+    return lambda: apply(values, exists)
 
 
 def _triples(text: str) -> list[tuple[str, str, str]]:
@@ -628,7 +666,7 @@ def _nulls_unset(ctx: Context) -> Context:
     return dataclasses.replace(ctx, request=request)
 
 
-def post_accounts(ctx: Context) -> Result:
+def post_accounts(ctx: Context, plan: list[Pending] | None = None) -> Result:
     ctx = _nulls_unset(ctx)
     wanted: list[tuple[str, ...]] = []
     clusters: set[str] = set()
@@ -659,10 +697,13 @@ def post_accounts(ctx: Context) -> Result:
     return _post(ctx, schema="dbv0.0.38_update_account", key="accounts",
                  label="Account", source=_ADD_SOURCE,
                  check=_recording(_account_request, wanted), known=known, apply=apply,
-                 refuse=refuse)
+                 refuse=refuse, plan=plan)
 
 
-def post_users(ctx: Context) -> Result:
+def post_users(ctx: Context, plan: list[Pending] | None = None,
+               new_accounts: Iterable[str] = ()) -> Result:
+    """``POST users``; ``new_accounts`` are accounts a ``POST config`` makes before its
+    users (they count as existing)."""
     ctx = _nulls_unset(ctx)
     wanted: list[tuple[str, ...]] = []
     accounts: set[str] = set()
@@ -674,6 +715,7 @@ def post_users(ctx: Context) -> Result:
         if any(values[3] or values[4] for values in wanted):
             accounts.update(row["account"] for row in
                             ctx.backend.db_accounts(ctx.identity, None, False))
+            accounts.update(new_accounts)
         if any(values[3] for values in wanted):
             clusters.update(row["name"] for row in ctx.backend.db_clusters(ctx.identity))
         if any(values[5] for values in wanted):
@@ -716,4 +758,4 @@ def post_users(ctx: Context) -> Result:
 
     return _post(ctx, schema="dbv0.0.38_update_users", key="users", label="User",
                  source="slurmdb_users_add", check=_recording(_user_request, wanted),
-                 known=known, apply=apply, refuse=refuse, missing_status=400)
+                 known=known, apply=apply, refuse=refuse, missing_status=400, plan=plan)

@@ -10,8 +10,8 @@ command runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from slurmrest_stdio.api import Context, Payload, Result
 from slurmrest_stdio.api.dbv0_0_38.accounts import (
@@ -25,10 +25,13 @@ from slurmrest_stdio.api.dbv0_0_38.accounts import (
     _error,
     _post,
     _strip_description,
+    association_filters,
 )
-from slurmrest_stdio.api.values import guess_value
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 from slurmrest_stdio.protocol import Response
+
+if TYPE_CHECKING:
+    from slurmrest_stdio.api.dbv0_0_38.objects import Pending
 
 _REMOVE = "slurmdb_associations_remove"
 #: Slurm's ESLURM_ACCESS_DENIED, as slurmdbd answers a removal by someone who may not
@@ -94,10 +97,11 @@ def _count_text(value: Any) -> str | None:
 class _Lookups:
     """The TRES and QOS names Slurm knows, read once and only when a body needs them."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, new_qos: Iterable[str] = ()) -> None:
         self.ctx = ctx
         self._tres: dict[str, int] | None = None
         self._qos: set[str] | None = None
+        self._new_qos = set(new_qos)
 
     def tres(self) -> dict[str, int]:
         if self._tres is None:
@@ -109,7 +113,7 @@ class _Lookups:
     def qos(self) -> set[str]:
         if self._qos is None:
             rows = self.ctx.backend.db_qos(self.ctx.identity, False)
-            self._qos = {row["name"] for row in rows}
+            self._qos = {row["name"] for row in rows} | self._new_qos
         return self._qos
 
 
@@ -262,8 +266,11 @@ def _wants_default(item: dict[str, Any]) -> bool:
     return bool(item.get("is_default")) or (isinstance(flags, list) and "DEFAULT" in flags)
 
 
-def post_associations(ctx: Context) -> Result:
-    lookups = _Lookups(ctx)
+def post_associations(ctx: Context, plan: list[Pending] | None = None,
+                      new_qos: Iterable[str] = ()) -> Result:
+    """``POST associations``; ``new_qos`` are QOS a ``POST config`` makes before its
+    associations (they count as existing)."""
+    lookups = _Lookups(ctx, new_qos)
     rows: dict[str, dict[str, str]] = {}
     wants_default: set[str] = set()
     without_user = 0
@@ -330,7 +337,8 @@ def post_associations(ctx: Context) -> Result:
 
     result = _post(ctx, schema="dbv0.0.38_update_associations", key="associations",
                    label="Association", source=None, check=check, known=known,
-                   apply=apply, refuse=refuse, missing_status=200, fail_status=400)
+                   apply=apply, refuse=refuse, missing_status=200, fail_status=400,
+                   plan=plan)
     if isinstance(result, Payload) and result.status == 200 and without_user:
         return Payload(result.data, 200, (*result.errors, *[_NO_USER] * without_user))
     return result
@@ -339,20 +347,8 @@ def post_associations(ctx: Context) -> Result:
 def _filters(ctx: Context) -> dict[str, list[str]] | None:
     """The query's association filters (empty values dropped), or None when a name
     cannot match anything."""
-    filters: dict[str, list[str]] = {}
-    for key in ("partition", "cluster", "account", "user"):
-        values = ctx.query.get(key)
-        if values is None:
-            continue
-        value = guess_value(values[-1])
-        text = "" if value is None else str(value).lower() if isinstance(value, bool) \
-            else str(value)
-        names = [n for n in text.split(",") if n]
-        if any(not _NAME.fullmatch(n) for n in names):
-            return None
-        if names:
-            filters[key] = names
-    return filters
+    filters = association_filters(ctx)
+    return None if filters is None else {k: v for k, v in filters.items() if v}
 
 
 def _refused(exc: SlurmCommandError) -> Payload:

@@ -6,6 +6,13 @@ associations reads run one after the other on one answer, each with the request'
 their lists and errors add up, a read that finds nothing ("Nothing found", 9003) does not
 stop the others, and the first read that fails stops the rest and gives the status.
 
+``POST config`` loads a whole document the same way: slurmrestd runs the POST of each
+part in that order (its TRES part does nothing here: only a POST of ``tres`` alone is
+refused) and commits its one database transaction only when every part succeeded.
+This program checks every part first (each with its own POST's checks), then makes the
+changes in that order; should Slurm refuse one of them, what was made before stays and
+the answer says what was and what was not made (sacctmgr has no transaction to undo).
+
 ``GET diag`` is ``sacctmgr show stats`` read back into slurmrestd's ``statistics``: the
 time the counters start from, the internal and user rollups (the per-cluster ones that
 sacctmgr also prints are not part of it), and the RPC counts by type and by user.
@@ -19,8 +26,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from slurmrest_stdio import errors
 from slurmrest_stdio.api import Context, Payload, Result
-from slurmrest_stdio.api.dbv0_0_38 import accounts, objects
+from slurmrest_stdio.api.dbv0_0_38 import accounts, associations, objects
 from slurmrest_stdio.errors import SlurmCommandError
 
 #: slurmrestd's reads in the order its config handler runs them (the order matters: the
@@ -58,6 +66,129 @@ def get_config(ctx: Context) -> Result:
             status = result.status
             break
     return Payload(data, status, tuple(errs))
+
+
+# -- POST config --------------------------------------------------------------------------
+
+#: the parts of a document in the order slurmrestd loads them: (key, its POST, whether a
+#: document without the key stops there). The TRES part is not here: inside a config
+#: document slurmrestd skips it without reading it.
+_PARTS: tuple[tuple[str, Callable[..., Result], bool], ...] = (
+    ("clusters", objects.post_clusters, False),
+    ("accounts", accounts.post_accounts, False),
+    ("users", accounts.post_users, True),
+    ("QOS", objects.post_qos, True),
+    ("wckeys", objects.post_wckeys, True),
+    ("associations", associations.post_associations, False),
+)
+_QUERY = ("Query empty or not RFC7320 compliant", 9000)
+_DENIED = ("Access/permission denied", 2002)
+_CLUSTERS_ADD = "slurmdb_clusters_add"
+
+
+_e = objects.error_entry
+
+
+def _not_found(key: str) -> dict[str, Any]:
+    return _e(("Unable to resolve path", 9200), "Query parameter not found", key)
+
+
+def _refusal(kind: tuple[str, int]) -> dict[str, Any]:
+    """The error slurmrestd adds when a part failed and nothing is committed."""
+    return _e(kind, "refusing to commit after error", None)
+
+
+def _failure_kind(payload: Payload) -> tuple[str, int]:
+    """The Slurm error a failed part returns: its parsers' failures are "invalid query"
+    (400); otherwise the last error it listed."""
+    if payload.status == 400 or not payload.errors:
+        return _QUERY
+    last = payload.errors[-1]
+    return str(last.get("error", "")), int(last.get("error_number", -1))
+
+
+def _made(plan: list[objects.Pending], label: str) -> list[str]:
+    return [name for kind, name, _, _ in plan if kind == label]
+
+
+def _check_parts(ctx: Context, data: dict[str, Any], admin: bool,
+                 plan: list[objects.Pending]) -> Result:
+    """Every part of the document checked (its changes added to ``plan``): an empty
+    Payload with the parts' warnings, or the answer when a part is refused."""
+    errs: list[dict[str, Any]] = []
+    for key, post, stop_if_missing in _PARTS:
+        if key not in data:
+            errs.append(_not_found(key))
+            if key == "clusters" and not admin:
+                # slurmrestd hands slurmdbd the empty list: refused to a non-administrator
+                errs.append(_e(_DENIED, None, _CLUSTERS_ADD))
+                return Payload({}, 500, (*errs, _refusal(_DENIED)))
+            if stop_if_missing:
+                return Payload({}, 400, (*errs, _refusal(_QUERY)))
+            continue
+        if key == "users":  # what the document makes first counts as existing
+            result = post(ctx, plan, new_accounts=_made(plan, "Account"))
+        elif key == "associations":
+            result = post(ctx, plan, new_qos=_made(plan, "QOS"))
+        else:
+            result = post(ctx, plan)
+        if not isinstance(result, Payload):
+            return result
+        errs += result.errors
+        if result.status != 200:
+            return Payload({}, result.status, (*errs, _refusal(_failure_kind(result))))
+        if key == "clusters" and not admin:
+            # adding clusters (even ones that exist) is for administrators only
+            errs.append(_e(_DENIED, None, _CLUSTERS_ADD))
+            return Payload({}, 500, (*errs, _refusal(_DENIED)))
+    return Payload({}, 200, tuple(errs))
+
+
+def _apply(plan: list[objects.Pending], warnings: tuple[dict[str, Any], ...]) -> Payload:
+    """Make the checked changes in order; on a failure, say what was made (and stays),
+    what failed and what was not tried."""
+    for position, (label, name, step, source) in enumerate(plan):
+        try:
+            step()
+        except SlurmCommandError as exc:
+            failure = exc.errors[0]
+            kind = (failure.error, failure.error_number)
+            where = source or failure.source
+            report = [_e(kind, f"{done_label} {done} was applied before the failure and "
+                         "stays", done_source)
+                      for done_label, done, _, done_source in plan[:position]]
+            report.append(_e(kind, f"{label} {name} failed: {failure.description}"
+                             if failure.description else None, where))
+            report += [_e(kind, f"{later_label} {later} was not applied", later_source)
+                       for later_label, later, _, later_source in plan[position + 1:]]
+            return Payload({}, 500, (*warnings, *report, _refusal(kind)))
+    return Payload({}, 200, warnings)
+
+
+def post_config(ctx: Context) -> Result:
+    """``POST config``: load a document of clusters, accounts, users, QOS, wckeys and
+    associations (any TRES in it are ignored, as slurmrestd does): all parts checked,
+    then applied in slurmrestd's order."""
+    data: Any = {}
+    if ctx.request.body.strip():
+        try:
+            data = ctx.body_data()
+        except errors.BadRequest:
+            data = None
+        if data is None:  # slurmrestd's words, whatever the reason
+            raise errors.BadRequest("Unable to parse query.")
+    if not isinstance(data, dict):
+        data = {}
+    try:
+        admin = ctx.backend.db_is_administrator(ctx.identity)
+    except SlurmCommandError as exc:
+        return Payload({}, 500, tuple(_e((e.error, e.error_number), None, e.source)
+                                      for e in exc.errors))
+    plan: list[objects.Pending] = []
+    checked = _check_parts(ctx, data, admin, plan)
+    if not isinstance(checked, Payload) or checked.status != 200:
+        return checked
+    return _apply(plan, checked.errors)
 
 
 # -- diag ---------------------------------------------------------------------------------

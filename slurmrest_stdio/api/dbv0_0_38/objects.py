@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slurmrest_stdio import errors
-from slurmrest_stdio.api import Context, Payload, Result
+from slurmrest_stdio.api import Context, Payload, Result, together
 from slurmrest_stdio.api.values import guess_value, path_text
 from slurmrest_stdio.errors import SlurmCommandError
 from slurmrest_stdio.protocol import Response
@@ -125,9 +125,11 @@ def get_cluster(ctx: Context) -> Result:
 
 
 def _clusters(ctx: Context, name: str | None) -> Result:
+    get_tres, get_rows = together(lambda: ctx.backend.db_tres(ctx.identity),
+                                  lambda: ctx.backend.db_clusters(ctx.identity))
     try:
-        tres = ctx.backend.db_tres(ctx.identity)
-        rows = ctx.backend.db_clusters(ctx.identity)
+        tres = get_tres()
+        rows = get_rows()
     except SlurmCommandError as exc:
         return Payload({"clusters": []}, exc.status, _db_errors(exc))
     if name is not None:
@@ -298,9 +300,11 @@ def _qos(ctx: Context, name: str | None) -> Result:
     with_deleted = _qos_query(ctx)
     if with_deleted is None:
         return Payload({}, 400, (_INVALID_QUERY,))
+    get_rows, get_tres = together(lambda: ctx.backend.db_qos(ctx.identity, with_deleted),
+                                  lambda: ctx.backend.db_tres(ctx.identity))
     try:
-        rows = ctx.backend.db_qos(ctx.identity, with_deleted)
-        tres = ctx.backend.db_tres(ctx.identity)
+        rows = get_rows()
+        tres = get_tres()
     except SlurmCommandError as exc:
         return Payload({"QOS": []}, exc.status, _db_errors(exc))
     ids = {r["name"]: int(r["id"]) for r in rows}
@@ -387,8 +391,8 @@ _NEW_NAME = re.compile(r"[a-z0-9_.-]{1,64}")
 _DESCRIPTION = re.compile(r"[A-Za-z0-9_.:/@+ -]{0,200}")
 
 
-def _err(kind: tuple[str, int], description: str | None, source: str | None
-         ) -> dict[str, Any]:
+def error_entry(kind: tuple[str, int], description: str | None, source: str | None
+                ) -> dict[str, Any]:
     """One error as slurmrestd's resp_error() writes it (no empty fields)."""
     err: dict[str, Any] = {}
     if description:
@@ -398,6 +402,8 @@ def _err(kind: tuple[str, int], description: str | None, source: str | None
         err["source"] = source
     return err
 
+
+_err = error_entry
 
 class _Refused(Exception):
     """A body slurmrestd's parser refuses (or one this program will not pass on): the
@@ -593,11 +599,23 @@ def _slurm_failed(exc: SlurmCommandError, source: str) -> dict[str, Any]:
     return _err((first.error, first.error_number), None, source)
 
 
-def _apply_all(steps: list[tuple[str, Callable[[], None], str]], label: str, status: int
-               ) -> Result:
+#: a checked change not made yet: (kind of object, its name, make it, the source of its
+#: errors; None: the source Slurm's error names)
+Pending = tuple[str, str, Callable[[], None], str | None]
+
+
+def _apply_all(steps: list[tuple[str, Callable[[], None], str]], label: str, status: int,
+               plan: list[Pending] | None = None) -> Result:
     """Run each checked change in order. The first fails: Slurm's error alone (nothing
     changed). A later one fails: each change made before it (kept), the failure and each
-    change not tried, all with Slurm's error."""
+    change not tried, all with Slurm's error.
+
+    With ``plan`` the changes are only added to it, to be made later (``POST config``
+    checks every part of its document before it changes anything).
+    """
+    if plan is not None:
+        plan.extend((label, name, step, source) for name, step, source in steps)
+        return Payload({})
     for position, (name, step, source) in enumerate(steps):
         try:
             step()
@@ -770,7 +788,7 @@ def _qos_request(item: Any, tres: list[dict[str, str]], qos_names: dict[str, str
     return req
 
 
-def post_qos(ctx: Context) -> Result:
+def post_qos(ctx: Context, plan: list[Pending] | None = None) -> Result:
     """``POST qos``: create each QOS of the body that does not exist (by id and/or name),
     else change what the body gives of it. Every entry is checked before any change; an
     entry slurmrestd refuses is answered with its errors (400)."""
@@ -791,7 +809,7 @@ def post_qos(ctx: Context) -> Result:
             steps.append(_qos_step(ctx, req, qos_names, by_id))
     except _Refused as exc:
         return Payload({}, 400, tuple(exc.errors))
-    return _apply_all(steps, "QOS", 400)
+    return _apply_all(steps, "QOS", 400, plan)
 
 
 def _qos_step(ctx: Context, req: _QosRequest, qos_names: dict[str, str],
@@ -866,7 +884,7 @@ def _cluster_name(item: dict[str, Any], tres: list[dict[str, str]]
     return name, []
 
 
-def post_clusters(ctx: Context) -> Result:
+def post_clusters(ctx: Context, plan: list[Pending] | None = None) -> Result:
     """``POST clusters``: add each cluster named in the body (slurmdbd keeps only the name
     of what is given; its controller, nodes and TRES come from slurmctld). A cluster that
     already exists is left as it is. slurmrestd's answers are kept where nothing is added
@@ -911,7 +929,7 @@ def post_clusters(ctx: Context) -> Result:
             return Payload({}, 400, tuple(_ours("name", "a cluster name must be 1-64 of "
                                                 "[a-z0-9_.-]").errors))
         steps.append((name, _adder(ctx.backend.db_add_cluster, ctx.identity, name), source))
-    return _apply_all(steps, "Cluster", 500)
+    return _apply_all(steps, "Cluster", 500, plan)
 
 
 def _adder(add: Callable[..., None], *args: Any) -> Callable[[], None]:
@@ -956,7 +974,7 @@ def _wckey_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     return found, []
 
 
-def post_wckeys(ctx: Context) -> Result:
+def post_wckeys(ctx: Context, plan: list[Pending] | None = None) -> Result:
     """``POST wckeys``: add each wckey (name, user, cluster) of the body; one already
     there is left alone; flag DEFAULT makes it the user's only default wckey there. The
     user must be in the database (slurmrestd would make a wckey for anybody); a wckey's
@@ -992,7 +1010,7 @@ def post_wckeys(ctx: Context) -> Result:
         if incomplete:
             return Payload({}, 500, (*missing, _err(_UNSPECIFIED, None, source)))
         return Payload({})
-    return _add_wckeys(ctx, wanted)
+    return _add_wckeys(ctx, wanted, plan)
 
 
 def _wckey_adder(ctx: Context, wckey: dict[str, Any]) -> Callable[[], None]:
@@ -1002,7 +1020,8 @@ def _wckey_adder(ctx: Context, wckey: dict[str, Any]) -> Callable[[], None]:
     return add
 
 
-def _add_wckeys(ctx: Context, wanted: list[dict[str, Any]]) -> Result:
+def _add_wckeys(ctx: Context, wanted: list[dict[str, Any]],
+                plan: list[Pending] | None = None) -> Result:
     source = "slurmdb_wckeys_add"
     if any(w.get("accounts") for w in wanted):
         return Payload({}, 400, tuple(_ours("accounts", "setting accounts of a wckey is "
@@ -1025,4 +1044,4 @@ def _add_wckeys(ctx: Context, wanted: list[dict[str, Any]]) -> Result:
     for w in wanted:
         label = f"{w['name']} of {w['user']} on {w['cluster']}"
         steps.append((label, _wckey_adder(ctx, w), source))
-    return _apply_all(steps, "WCKey", 500)
+    return _apply_all(steps, "WCKey", 500, plan)
