@@ -6,9 +6,11 @@ installed (``tools/install.sh``); ``bench/run.sh`` does both and then runs this 
 Every run is one connection the way inetd makes it: a fresh process of the program, as the
 bench user, with stdin a pipe that user owns (so ``rest_auth/local`` accepts it on both
 sides) and stdout a pipe this harness reads to the end. The wall time of a run is from
-starting the process to having read all of its output and reaped it; its peak RSS is the
-kernel's ``ru_maxrss`` for that process (which also covers the Slurm commands it ran and
-waited for: the largest process of the tree, not a sum).
+starting the process to having read all of its output and reaped it. Its peak RSS is
+what GNU time (``/usr/bin/time -f %M``, which starts the program and is itself tiny)
+reports: the kernel's ``ru_maxrss`` of the program, which also covers the Slurm commands
+it ran and waited for (the largest process of the tree, not a sum). Measured here
+directly, a child forked from this harness would inherit the harness's own size.
 
 The two programs take turns (ours, slurmrestd, ours, ...) after a warm-up, so that a
 change in the machine's load hits both alike. Every answer is checked (status codes of
@@ -31,10 +33,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SLURMRESTD = "/usr/sbin/slurmrestd"
+GNU_TIME = "/usr/bin/time"
 OURS = "slurmrest-stdio"
 V = "/slurm/v0.0.38"
 DB = "/slurmdb/v0.0.38"
@@ -84,13 +87,17 @@ def connect_once(argv: list[str], env: dict[str, str], data: bytes, who: Account
     """One connection: start the program on a pipe ``who`` owns, send ``data``, read all."""
     with effective(who):
         read_end, write_end = os.pipe()
+        rss_read, rss_write = os.pipe()  # GNU time writes the peak RSS here
     started = time.perf_counter()
     try:
-        proc = subprocess.Popen(argv, stdin=read_end, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", f"/dev/fd/{rss_write}", *argv],
+                                stdin=read_end, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, env=env, user=who.uid,
-                                group=who.gid, extra_groups=[], cwd="/")
+                                group=who.gid, extra_groups=[], cwd="/",
+                                pass_fds=(rss_write,))
     finally:
         os.close(read_end)
+        os.close(rss_write)
     with contextlib.suppress(BrokenPipeError):
         view = memoryview(data)
         while view:  # requests here are far below a pipe's buffer: no deadlock
@@ -105,11 +112,12 @@ def connect_once(argv: list[str], env: dict[str, str], data: bytes, who: Account
             proc.kill()
             break
     proc.stdout.close()
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0  # reaped here, not by Popen
+    proc.wait()
     elapsed = time.perf_counter() - started
+    with os.fdopen(rss_read, "rb") as rss:
+        peak = int(rss.read().split()[-1])
     output = b"".join(chunks)
-    return Sample(elapsed, usage.ru_maxrss, statuses_of(output), output)
+    return Sample(elapsed, peak, statuses_of(output), output)
 
 
 def statuses_of(output: bytes) -> tuple[int, ...]:
@@ -219,6 +227,19 @@ class Queue:
             raise SystemExit(f"the queue already holds {size - missing} jobs, more than "
                              f"the {size} this case needs: empty it first")
 
+    def settled(self, most: int = 100, patience: float = 420.0) -> None:
+        """Wait until slurmctld holds at most ``most`` job records: finished and cancelled
+        jobs stay listed for MinJobAge (300 s by default), and an earlier run's 10,000
+        would weigh on the small cases."""
+        deadline = time.monotonic() + patience
+        while True:
+            records = len(json.loads(self._as_user("squeue", "--json"))["jobs"])
+            if records <= most or time.monotonic() > deadline:
+                return
+            print(f"waiting for slurmctld to forget {records} finished jobs ...",
+                  file=sys.stderr, flush=True)
+            time.sleep(15)
+
     def a_job(self) -> str:
         out = self._as_user("squeue", "-h", "-u", self.who.name, "-n", MARK, "-o", "%A")
         return out.split()[0]
@@ -285,8 +306,8 @@ def measure(case: Case, argvs: dict[str, list[str]], who: Account, runs: int,
                 result.problem = (f"{name} answered {list(sample.statuses)}, expected "
                                   f"{list(case.expect)}: {sample.output[:200]!r}")
                 return result
-            if turn >= warmup:
-                result.samples[name].append(sample)
+            if turn >= warmup:  # the output itself is not kept (10,000 jobs are big)
+                result.samples[name].append(replace(sample, output=b""))
     return result
 
 
@@ -361,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     queue = Queue(who)
     wanted = [c for c in cases(queue) if not args.only or any(w in c.name for w in args.only)]
     results = []
+    queue.settled()
     try:
         for case in sorted(wanted, key=lambda c: c.queue or 0):
             if case.queue is not None:

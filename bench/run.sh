@@ -8,4 +8,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 bash tools/slurm-lab/setup.sh
 bash tools/install.sh
+[ -x /usr/bin/time ] || apt-get install -y -qq time  # GNU time measures each peak RSS
 exec /usr/bin/python3 bench/compare.py "$@"
