@@ -199,6 +199,8 @@ def decode(body: bytes, fmt: str) -> Any:
                 f"Unable to parse query: invalid JSON at line {exc.lineno} column {exc.colno}:"
                 f" {exc.msg}"
             ) from exc
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+            raise errors.BadRequest(f"Unable to parse query: invalid JSON ({exc})") from exc
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 

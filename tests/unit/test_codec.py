@@ -90,3 +90,11 @@ def test_decode_errors_say_what_and_where(body: bytes, fmt: str, where: str) -> 
     with pytest.raises(errors.BadRequest) as info:
         codec.decode(body, fmt)
     assert where in str(info.value) and info.value.status == 400
+
+
+@pytest.mark.parametrize("body", [b'{"n": ' + b"9" * 5000 + b"}", b"[" * 100000])
+def test_json_that_python_cannot_hold_is_a_bad_request(body: bytes) -> None:
+    """Past the 4300-digit integer limit or the recursion limit json raises ValueError or
+    RecursionError, not JSONDecodeError: still a 400, never an internal error."""
+    with pytest.raises(errors.BadRequest):
+        codec.decode(body, "json")

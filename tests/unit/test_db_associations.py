@@ -439,3 +439,41 @@ def test_last_associations_of_a_user_are_kept() -> None:
     status, _, cli = delete(f"{D}/associations?account=zt_a&user=bob",
                             Outcome(0, DELETED_BOB, b""))
     assert status == 200 and len(cli.changes) == 1
+
+
+@pytest.mark.parametrize("query", ["account=zt_a&usr=bob", "account=zt_a&User=bob",
+                                   "account=zt_a&user=", "account=zt_a&user=%2C",
+                                   "account=zt_a&with_deleted"])
+@pytest.mark.parametrize("path", ["associations", "association"])
+def test_a_removal_never_widens_past_its_query(path: str, query: str) -> None:
+    """A key that is no filter, or a filter with no name, would otherwise be dropped and
+    the removal reach every association of the account: refused, nothing run."""
+    status, answer, cli = delete(f"{D}/{path}?{query}")
+    assert status == 400 and cli.changes == []
+    if isinstance(answer, dict):  # (an unknown key of slurmrestd's own is its text 400)
+        assert answer["removed_associations"] == []
+        assert answer["errors"][0]["source"] == "slurmdb_associations_remove"
+
+
+@pytest.mark.parametrize("user", [False, 0, [], {}])
+def test_a_user_that_is_not_a_name_is_refused_not_the_accounts_own(user: Any) -> None:
+    status, answer, cli = post({"associations": [
+        {"account": "research", "cluster": "lab", "user": user,
+         "max": {"jobs": {"active": 1}}}]})
+    assert status == 400 and answer["errors"][0]["source"].endswith(".user")
+    assert cli.changes == []
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 5000])
+def test_counts_that_only_look_numeric_are_refused(value: str) -> None:
+    status, _, cli = post({"associations": [
+        {"account": "research", "cluster": "lab", "user": "bob", "priority": value}]})
+    assert status == 400 and cli.changes == []
+
+
+@pytest.mark.parametrize("name", ["-h", "--help", "-V"])
+def test_names_never_begin_like_an_option(name: str) -> None:
+    """sacctmgr's getopt would read a bare '-h' anywhere on its line as an option."""
+    status, _, cli = post({"associations": [
+        {"account": name, "cluster": "lab", "user": "bob"}]})
+    assert status == 400 and cli.changes == []

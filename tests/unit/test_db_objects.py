@@ -1038,3 +1038,20 @@ def test_post_wckeys_default() -> None:
     assert answer(post(f"{V}/wckeys", {"wckeys": [{**WCKEY, "flags": ["default"]}]},
                        cli)) == (200, [])
     assert changes(cli) == [ADD_WCKEY_ARGV, default]
+
+
+@pytest.mark.parametrize("field", [{"usage_factor": 10 ** 400}, {"priority": "9" * 5000},
+                                   {"usage_threshold": 10 ** 400}])
+def test_qos_numbers_beyond_any_type_are_refused_not_internal_errors(
+        field: dict[str, Any]) -> None:
+    ex = post(f"{V}/qos", {"QOS": [{"name": "normal", **field}]}, lab())
+    assert ex.response.status in (400, 500) and b"Internal error" not in ex.response.body
+    assert json.loads(ex.response.body)["errors"]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("qos", {"QOS": [{"name": "-h"}]}), ("clusters", {"clusters": [{"name": "-V"}]})])
+def test_new_names_never_begin_like_an_option(path: str, body: dict[str, Any]) -> None:
+    cli = lab()
+    ex = post(f"{V}/{path}", body, cli)
+    assert ex.response.status >= 400 and changes(cli) == []

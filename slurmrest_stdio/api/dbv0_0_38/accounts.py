@@ -21,7 +21,8 @@ from slurmrest_stdio.protocol import Response
 if TYPE_CHECKING:
     from slurmrest_stdio.api.dbv0_0_38.objects import Pending
 
-_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+#: a name never begins with "-" (sacctmgr would read a bare one as an option)
+_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
 _INVALID_QUERY = ("Query empty or not RFC7320 compliant", 9000)
 _UNITS = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3}
 
@@ -371,7 +372,7 @@ def delete_user(ctx: Context) -> Result:
 
 
 #: account names sacctmgr keeps as given (it lowercases them)
-_ACCOUNT_NAME = re.compile(r"[a-z0-9_.-]{1,64}")
+_ACCOUNT_NAME = re.compile(r"[a-z0-9_.][a-z0-9_.-]{0,63}")
 #: description/organization text passed safely as one ``Key=value`` item: no quotes,
 #: commas or control characters (sacctmgr cuts or strips those); organization is
 #: lowercased by sacctmgr, so upper case is refused there

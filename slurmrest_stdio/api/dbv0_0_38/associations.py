@@ -87,7 +87,7 @@ def _count_text(value: Any) -> str | None:
     """A count limit as sacctmgr text (``-1`` clears it), or None when not valid."""
     if value is None:
         return "-1"
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNT:
         return str(value)
@@ -161,15 +161,20 @@ def _identity(item: dict[str, Any], where: str
     """(account, cluster, user, partition) of a body association, or its problems."""
     problems = []
     account, cluster = item.get("account"), item.get("cluster")
-    user, partition = item.get("user") or "", item.get("partition") or ""
+    user, partition = item.get("user"), item.get("partition")
+    # only a missing or null user/partition means "none": false, 0 or [] must not turn
+    # into the account's own association
+    user = "" if user is None else user
+    partition = "" if partition is None else partition
     if not isinstance(account, str) or not _ACCOUNT_NAME.fullmatch(account):
         problems.append(_bad("Account name must be 1-64 of [a-z0-9_.-]", where + ".account"))
     if not isinstance(cluster, str) or not _ACCOUNT_NAME.fullmatch(cluster):
         problems.append(_bad("Cluster name (1-64 of [a-z0-9_.-]) is required",
                              where + ".cluster"))
-    if user and (not isinstance(user, str) or not _ACCOUNT_NAME.fullmatch(user)):
+    if user != "" and (not isinstance(user, str) or not _ACCOUNT_NAME.fullmatch(user)):
         problems.append(_bad("User name must be 1-64 of [a-z0-9_.-]", where + ".user"))
-    if partition and (not isinstance(partition, str) or not _NAME.fullmatch(partition)):
+    if partition != "" and (not isinstance(partition, str)
+                            or not _NAME.fullmatch(partition)):
         problems.append(_bad("Partition name must be [A-Za-z0-9_.-]", where + ".partition"))
     if problems:
         return None, problems
@@ -421,8 +426,31 @@ def _delete_one(ctx: Context, filters: dict[str, list[str]]) -> Result:
                     ctx.backend.db_delete_associations(ctx.identity, exact)})
 
 
+#: the only query keys that narrow a removal
+_FILTER_KEYS = ("account", "cluster", "user", "partition")
+
+
+def _loose_filter(ctx: Context) -> Payload | None:
+    """A removal's query must say exactly what it narrows to: a key that is not a filter
+    (``usr=``, ``User=``) or a filter without a name (``user=``) would otherwise be left
+    out, and the removal would reach every association the other filters match."""
+    for key in ctx.query:
+        if key not in _FILTER_KEYS:
+            return Payload({"removed_associations": []}, 400, (_bad(
+                f"Unknown filter {key!r}: a removal is narrowed by account, cluster, user "
+                "and partition only", _REMOVE),))
+    for key, names in (association_filters(ctx) or {}).items():
+        if not names:
+            return Payload({"removed_associations": []}, 400, (_bad(
+                f"Filter {key!r} is given without a name", _REMOVE),))
+    return None
+
+
 def _delete(ctx: Context, only_one: bool) -> Result:
     _check_query(ctx)
+    loose = _loose_filter(ctx)
+    if loose is not None:
+        return loose
     filters = _filters(ctx)
     try:
         if filters is None:

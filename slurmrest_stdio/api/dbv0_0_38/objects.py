@@ -383,10 +383,10 @@ _KEEP = object()
 #: a limit removed (slurmrestd's INFINITE): sacctmgr's -1
 _UNLIMITED = -1
 _MISSING = object()
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")  # beyond 64 bits is refused anyway
 _REAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 #: names this program passes to sacctmgr (it keeps them lower case)
-_NEW_NAME = re.compile(r"[a-z0-9_.-]{1,64}")
+_NEW_NAME = re.compile(r"[a-z0-9_.][a-z0-9_.-]{0,63}")  # never "-" first (an option)
 #: a QOS description passed safely as one ``description=`` item
 _DESCRIPTION = re.compile(r"[A-Za-z0-9_.:/@+ -]{0,200}")
 
@@ -486,10 +486,13 @@ def _real_value(value: Any) -> float | object:
         return _KEEP
     if isinstance(value, bool):
         raise _Conversion()
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str) and _REAL.fullmatch(value):
-        return float(value)
+    try:
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str) and _REAL.fullmatch(value):
+            return float(value)
+    except OverflowError:  # an integer beyond any float
+        pass
     raise _Conversion()
 
 
