@@ -15,21 +15,16 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from openapi_schema_validator import OAS30Validator
 
-from slurmrest_stdio.api import load_plugins
 from slurmrest_stdio.api.dbv0_0_38.jobs import EPOCH_START
-from slurmrest_stdio.api.openapi import build_spec
-from slurmrest_stdio.config import OPENAPI_PLUGINS
-from tests.helpers import TEST_USER, ParsedResponse, request, run_pipe, slurm_up, user
+from tests.cluster.reads import ask, body, validate
+from tests.helpers import TEST_USER, slurm_up, user
 
 pytestmark = pytest.mark.usefixtures("cluster", "test_user")
 
 DB = "/slurmdb/v0.0.38"
-SPEC = build_spec(load_plugins(OPENAPI_PLUGINS))
 YAML = "application/x-yaml"
 
 
@@ -82,27 +77,6 @@ def jobs() -> AccountedJobs:
             pytest.skip("no cluster")
         _made["jobs"] = make_accounted_jobs()
     return _made["jobs"]
-
-
-def ask(*paths: str, accept: str | None = None) -> list[ParsedResponse]:
-    headers = (f"Accept: {accept}",) if accept else ()
-    run = run_pipe(b"".join(request("GET", p, *headers) for p in paths))
-    assert run.returncode == 0, run.stderr
-    assert len(run.responses) == len(paths), run.stdout[:500]
-    return run.responses
-
-
-def body(resp: ParsedResponse) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(resp.body)
-    return data
-
-
-def validate(path: str, resp: ParsedResponse) -> None:
-    """The real response fits the schema our spec gives for it."""
-    responses = SPEC["paths"][path]["get"]["responses"]
-    response = responses.get(str(resp.status), responses["default"])
-    ref = response["content"]["application/json"]["schema"]["$ref"]
-    OAS30Validator({"$ref": ref, "components": SPEC["components"]}).validate(body(resp))
 
 
 def test_one_job_is_sacct_document(jobs: AccountedJobs) -> None:

@@ -20,9 +20,7 @@ import jsonschema
 import pytest
 
 from slurmrest_stdio import codec
-from slurmrest_stdio.api import load_plugins
-from slurmrest_stdio.api.openapi import build_spec
-from slurmrest_stdio.config import OPENAPI_PLUGINS
+from tests.cluster.reads import SPEC, ask
 from tests.helpers import (
     OTHER_USER,
     TEST_USER,
@@ -111,15 +109,6 @@ def lab_jobs() -> Iterator[LabJobs]:
         yield jobs
     finally:
         cancel(jobs)
-
-
-def ask(*paths: str, accept: str | None = None) -> list[ParsedResponse]:
-    headers = (f"Accept: {accept}",) if accept else ()
-    run = run_pipe(b"".join(request("GET", p, *headers) for p in paths))
-    assert run.returncode == 0, run.stderr.decode()[-2000:]
-    responses = parse_responses(run.stdout)
-    assert len(responses) == len(paths)
-    return responses
 
 
 def one(path: str, accept: str | None = None) -> ParsedResponse:
@@ -374,7 +363,6 @@ def _draft4(schema: Any) -> Any:
     return schema
 
 
-SPEC = build_spec(load_plugins(OPENAPI_PLUGINS))
 COMPONENTS = _draft4(SPEC["components"])
 
 

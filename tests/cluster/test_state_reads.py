@@ -10,7 +10,6 @@ hold nothing anyone's jobs could want (no nodes, or a year away).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import subprocess
@@ -20,17 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from openapi_schema_validator import OAS30Validator
 
-from slurmrest_stdio.api import load_plugins
-from slurmrest_stdio.api.openapi import build_spec
-from slurmrest_stdio.config import OPENAPI_PLUGINS
-from tests.helpers import TEST_USER, ParsedResponse, request, run_pipe, user
+from tests.cluster.reads import ask, body, validate
+from tests.helpers import TEST_USER, user
 
 pytestmark = pytest.mark.usefixtures("cluster", "test_user")
 
 V = "/slurm/v0.0.38"
-SPEC = build_spec(load_plugins(OPENAPI_PLUGINS))
 
 
 def as_test_user(*argv: str, env: dict[str, str] | None = None) -> str:
@@ -39,27 +34,6 @@ def as_test_user(*argv: str, env: dict[str, str] | None = None) -> str:
                          user=u.uid, group=u.gid, extra_groups=[], cwd="/",
                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(env or {})})
     return out.stdout
-
-
-def ask(*paths: str, accept: str | None = None) -> list[ParsedResponse]:
-    """Pipelined GETs on one connection; every response must be well-formed."""
-    headers = (f"Accept: {accept}",) if accept else ()
-    run = run_pipe(b"".join(request("GET", p, *headers) for p in paths))
-    assert run.returncode == 0, run.stderr
-    assert len(run.responses) == len(paths), run.stdout[:500]
-    return run.responses
-
-
-def body(resp: ParsedResponse) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(resp.body)
-    return data
-
-
-def validate(path: str, resp: ParsedResponse) -> None:
-    """The real response fits the schema our spec gives for its status."""
-    response = SPEC["paths"][path]["get"]["responses"][str(resp.status)]
-    ref = response["content"]["application/json"]["schema"]["$ref"]
-    OAS30Validator({"$ref": ref, "components": SPEC["components"]}).validate(body(resp))
 
 
 # -- objects made for a test ------------------------------------------------------------------

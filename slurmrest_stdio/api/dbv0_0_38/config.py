@@ -29,6 +29,7 @@ from typing import Any
 from slurmrest_stdio import errors
 from slurmrest_stdio.api import Context, Payload, Result
 from slurmrest_stdio.api.dbv0_0_38 import accounts, associations, objects
+from slurmrest_stdio.api.dbv0_0_38.objects import error_entry
 from slurmrest_stdio.errors import SlurmCommandError
 
 #: slurmrestd's reads in the order its config handler runs them (the order matters: the
@@ -86,16 +87,15 @@ _DENIED = ("Access/permission denied", 2002)
 _CLUSTERS_ADD = "slurmdb_clusters_add"
 
 
-_e = objects.error_entry
 
 
 def _not_found(key: str) -> dict[str, Any]:
-    return _e(("Unable to resolve path", 9200), "Query parameter not found", key)
+    return error_entry(("Unable to resolve path", 9200), "Query parameter not found", key)
 
 
 def _refusal(kind: tuple[str, int]) -> dict[str, Any]:
     """The error slurmrestd adds when a part failed and nothing is committed."""
-    return _e(kind, "refusing to commit after error", None)
+    return error_entry(kind, "refusing to commit after error", None)
 
 
 def _failure_kind(payload: Payload) -> tuple[str, int]:
@@ -121,7 +121,7 @@ def _check_parts(ctx: Context, data: dict[str, Any], admin: bool,
             errs.append(_not_found(key))
             if key == "clusters" and not admin:
                 # slurmrestd hands slurmdbd the empty list: refused to a non-administrator
-                errs.append(_e(_DENIED, None, _CLUSTERS_ADD))
+                errs.append(error_entry(_DENIED, None, _CLUSTERS_ADD))
                 return Payload({}, 500, (*errs, _refusal(_DENIED)))
             if stop_if_missing:
                 return Payload({}, 400, (*errs, _refusal(_QUERY)))
@@ -139,7 +139,7 @@ def _check_parts(ctx: Context, data: dict[str, Any], admin: bool,
             return Payload({}, result.status, (*errs, _refusal(_failure_kind(result))))
         if key == "clusters" and not admin:
             # adding clusters (even ones that exist) is for administrators only
-            errs.append(_e(_DENIED, None, _CLUSTERS_ADD))
+            errs.append(error_entry(_DENIED, None, _CLUSTERS_ADD))
             return Payload({}, 500, (*errs, _refusal(_DENIED)))
     return Payload({}, 200, tuple(errs))
 
@@ -154,12 +154,12 @@ def _apply(plan: list[objects.Pending], warnings: tuple[dict[str, Any], ...]) ->
             failure = exc.errors[0]
             kind = (failure.error, failure.error_number)
             where = source or failure.source
-            report = [_e(kind, f"{done_label} {done} was applied before the failure and "
+            report = [error_entry(kind, f"{done_label} {done} was applied before the failure and "
                          "stays", done_source)
                       for done_label, done, _, done_source in plan[:position]]
-            report.append(_e(kind, f"{label} {name} failed: {failure.description}"
+            report.append(error_entry(kind, f"{label} {name} failed: {failure.description}"
                              if failure.description else None, where))
-            report += [_e(kind, f"{later_label} {later} was not applied", later_source)
+            report += [error_entry(kind, f"{later_label} {later} was not applied", later_source)
                        for later_label, later, _, later_source in plan[position + 1:]]
             return Payload({}, 500, (*warnings, *report, _refusal(kind)))
     return Payload({}, 200, warnings)
@@ -182,7 +182,7 @@ def post_config(ctx: Context) -> Result:
     try:
         admin = ctx.backend.db_is_administrator(ctx.identity)
     except SlurmCommandError as exc:
-        return Payload({}, 500, tuple(_e((e.error, e.error_number), None, e.source)
+        return Payload({}, 500, tuple(error_entry((e.error, e.error_number), None, e.source)
                                       for e in exc.errors))
     plan: list[objects.Pending] = []
     checked = _check_parts(ctx, data, admin, plan)

@@ -403,8 +403,6 @@ def error_entry(kind: tuple[str, int], description: str | None, source: str | No
     return err
 
 
-_err = error_entry
-
 class _Refused(Exception):
     """A body slurmrestd's parser refuses (or one this program will not pass on): the
     errors to answer with."""
@@ -424,13 +422,13 @@ class _Conversion(Exception):
 
 def _field_failed(path: str, kind: tuple[str, int], required: bool = False
                   ) -> dict[str, Any]:
-    return _err(kind, f"Failed to parse {'required ' if required else ''}field '{path}'",
+    return error_entry(kind, f"Failed to parse {'required ' if required else ''}field '{path}'",
                 "_parser_run")
 
 
 def _ours(path: str, problem: str) -> _Refused:
     """A value slurmrestd takes but this program does not pass on: refused by name."""
-    return _Refused(_err(_PARSING, f"{path}: {problem}", path))
+    return _Refused(error_entry(_PARSING, f"{path}: {problem}", path))
 
 
 def _resolve(data: dict[str, Any], path: str) -> Any:
@@ -509,7 +507,7 @@ def _flag_names(value: Any, path: str, names: tuple[str, ...]) -> list[str]:
         match = next((n for n in names if text is not None and n.lower() == text.lower()),
                      None)
         if match is None:
-            errs = [] if text is None else [_err(_PARSING, "Unknown flag", path)]
+            errs = [] if text is None else [error_entry(_PARSING, "Unknown flag", path)]
             raise _Refused(*errs, _field_failed(path, _PARSING))
         if match not in found:
             found.append(match)
@@ -545,11 +543,11 @@ def _tres_list(value: Any, path: str, tres: list[dict[str, str]]) -> str:
             raise _ours(path, "a TRES count must be -1 (no limit) or at least 0")
         row = _find_tres(tres, kind, name, wanted_id)
         if row is None:
-            raise _Refused(_err(_BAD_TRES, f"Couldn't find TRES matching name:"
+            raise _Refused(error_entry(_BAD_TRES, f"Couldn't find TRES matching name:"
                                 f"{name or '(null)'} type:{kind}",
                                 "_for_each_parse_tres_count"), failed)
         if wanted_id > 0 and wanted_id != int(row["id"]):
-            raise _Refused(_err(_BAD_TRES, f"Requested TRES id({wanted_id}) doesn't match "
+            raise _Refused(error_entry(_BAD_TRES, f"Requested TRES id({wanted_id}) doesn't match "
                                 f"TRES type/name({row['type']}/{row['name'] or '(null)'}) "
                                 f"which id is {row['id']}", "_for_each_parse_tres_count"),
                            failed)
@@ -590,16 +588,16 @@ def _entries(ctx: Context, key: str) -> list[Any]:
             raise errors.BadRequest("Unable to parse query.")
     found = data.get(key, _MISSING) if isinstance(data, dict) else _MISSING
     if found is _MISSING:
-        raise _Refused(_err(_NO_PATH, "Query parameter not found", key))
+        raise _Refused(error_entry(_NO_PATH, "Query parameter not found", key))
     if not isinstance(found, list):
-        raise _Refused(_err(_NO_PATH, "Query parameter must be a list", key))
+        raise _Refused(error_entry(_NO_PATH, "Query parameter must be a list", key))
     return found
 
 
 def _slurm_failed(exc: SlurmCommandError, source: str) -> dict[str, Any]:
     """Slurm's error for a failed change, as slurmrestd lists it: no description."""
     first = exc.errors[0]
-    return _err((first.error, first.error_number), None, source)
+    return error_entry((first.error, first.error_number), None, source)
 
 
 #: a checked change not made yet: (kind of object, its name, make it, the source of its
@@ -627,11 +625,11 @@ def _apply_all(steps: list[tuple[str, Callable[[], None], str]], label: str, sta
             if position == 0:
                 return Payload({}, status, (_slurm_failed(exc, source),))
             kind = (failure.error, failure.error_number)
-            report = [_err(kind, f"{label} {done} was applied before the failure and "
+            report = [error_entry(kind, f"{label} {done} was applied before the failure and "
                            "stays", src) for done, _, src in steps[:position]]
-            report.append(_err(kind, f"{label} {name} failed: {failure.description}",
+            report.append(error_entry(kind, f"{label} {name} failed: {failure.description}",
                                source))
-            report += [_err(kind, f"{label} {later} was not applied", src)
+            report += [error_entry(kind, f"{label} {later} was not applied", src)
                        for later, _, src in steps[position + 1:]]
             return Payload({}, status, tuple(report))
     return Payload({})
@@ -644,7 +642,7 @@ def post_tres(ctx: Context) -> Result:
     body parses: 500, Slurm's "not supported"."""
     if ctx.request.body.strip() and ctx.body_data() is None:
         raise errors.BadRequest("Unable to parse query.")
-    return Payload({}, 500, (_err(("Requested operation not supported on this system",
+    return Payload({}, 500, (error_entry(("Requested operation not supported on this system",
                                    2036), "Updating TRES is not currently supported.",
                                   None),))
 
@@ -769,7 +767,7 @@ def _preempt(value: Any, path: str, qos_names: dict[str, str]) -> list[str]:
             raise _Refused(_field_failed(path, _PARSING))
         known = qos_names.get(text.lower())
         if known is None:
-            raise _Refused(_err(_PARSING, "QOS name to ID conversion failed", text),
+            raise _Refused(error_entry(_PARSING, "QOS name to ID conversion failed", text),
                            _field_failed(path, _PARSING))
         if known not in names:
             names.append(known)
@@ -784,7 +782,7 @@ def _qos_request(item: Any, tres: list[dict[str, str]], qos_names: dict[str, str
         _Refused: the entry is refused.
     """
     if not isinstance(item, dict):
-        raise _Refused(_err(_QUERY, "each QOS entry must be a dictionary", None))
+        raise _Refused(error_entry(_QUERY, "each QOS entry must be a dictionary", None))
     req = _QosRequest()
     for field in _QOS_INPUT:
         _qos_value(item, field, req, tres=tres, qos_names=qos_names)
@@ -827,10 +825,10 @@ def _qos_step(ctx: Context, req: _QosRequest, qos_names: dict[str, str],
         found = by_id.get(req.id)
         existing = found if req.name is None or found == existing else None
         if existing is None:
-            raise _Refused(_err(_QUERY, "QOS was not found for the requested ID",
+            raise _Refused(error_entry(_QUERY, "QOS was not found for the requested ID",
                                 _QOS_SOURCE))
     if existing is None and req.name is None:
-        raise _Refused(_err(_QUERY, "Cannot create a QOS without a name", _QOS_SOURCE))
+        raise _Refused(error_entry(_QUERY, "Cannot create a QOS without a name", _QOS_SOURCE))
     who, backend, settings = ctx.identity, ctx.backend, list(req.settings)
     if req.description is not None:
         settings.insert(0, f"description={req.description}")
@@ -906,7 +904,7 @@ def post_clusters(ctx: Context, plan: list[Pending] | None = None) -> Result:
         return Payload({}, 500, _db_errors(exc))
     for item in entries:
         if not isinstance(item, dict):
-            parsed.append(_err(_QUERY, "each cluster entry must be a dictionary", None))
+            parsed.append(error_entry(_QUERY, "each cluster entry must be a dictionary", None))
             break
         name, errs = _cluster_name(item, tres)
         names.append(name)
@@ -922,9 +920,9 @@ def post_clusters(ctx: Context, plan: list[Pending] | None = None) -> Result:
         except SlurmCommandError as exc:
             return Payload({}, 500, _db_errors(exc))
         if not admin:
-            return Payload({}, 500, (*parsed, _err(_DENIED, None, source)))
+            return Payload({}, 500, (*parsed, error_entry(_DENIED, None, source)))
         if None in names:
-            return Payload({}, 500, (*parsed, _err(_UNSPECIFIED, None, source)))
+            return Payload({}, 500, (*parsed, error_entry(_UNSPECIFIED, None, source)))
         return Payload({}, 200, tuple(parsed))
     steps: list[tuple[str, Callable[[], None], str]] = []
     for name in dict.fromkeys(n for n in names if n is not None):
@@ -1009,9 +1007,9 @@ def post_wckeys(ctx: Context, plan: list[Pending] | None = None) -> Result:
         except SlurmCommandError as exc:
             return Payload({}, 500, _db_errors(exc))
         if not admin:
-            return Payload({}, 500, (*missing, _err(_DENIED, None, source)))
+            return Payload({}, 500, (*missing, error_entry(_DENIED, None, source)))
         if incomplete:
-            return Payload({}, 500, (*missing, _err(_UNSPECIFIED, None, source)))
+            return Payload({}, 500, (*missing, error_entry(_UNSPECIFIED, None, source)))
         return Payload({})
     return _add_wckeys(ctx, wanted, plan)
 
