@@ -89,6 +89,8 @@ class Config:
     log_stderr_level: int | None = None
     security: frozenset[str] = field(default_factory=frozenset)
     limits: Limits = field(default_factory=Limits)
+    #: relay sacct/sacctmgr's slurmdbd connections (backend/dbdrelay.py); False: direct
+    slurmdbd_relay: bool = True
     #: things the operator should know (ignored options), logged once logging is set up
     notices: tuple[str, ...] = ()
 

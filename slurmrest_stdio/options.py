@@ -89,6 +89,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("command_timeout", ("--command-timeout",), "float",
            "Seconds any one Slurm command may run.",
            envvar="SLURMREST_STDIO_COMMAND_TIMEOUT", default=COMMAND_TIMEOUT, minimum=0.1),
+    Option("slurmdbd_relay", ("--slurmdbd-relay",), "text",
+           "'on' (default): relay sacct and sacctmgr to slurmdbd without delayed ACKs; "
+           "'off': they connect themselves.",
+           envvar="SLURMREST_STDIO_SLURMDBD_RELAY", metavar="on|off"),
 )
 
 #: options whose only purpose is to print something: always click's business
@@ -225,6 +229,14 @@ def _gid(value: str) -> int:
     raise UsageError(f"unknown group {value!r}", "-g")
 
 
+def _on_off(value: str | None, flag: str) -> bool:
+    if value is None or value.lower() in ("on", "yes", "1", ""):
+        return True
+    if value.lower() in ("off", "no", "0"):
+        return False
+    raise UsageError(f"{flag}: {value!r} is neither 'on' nor 'off'", flag)
+
+
 def _choose(requested: tuple[str, ...], available: tuple[str, ...], prefix: str,
             flag: str) -> tuple[str, ...]:
     if not requested:
@@ -278,4 +290,5 @@ def make_config(values: Mapping[str, Any], environ: Mapping[str, str]) -> Config
             command_timeout=values["command_timeout"],
         ),
         notices=tuple(notices),
+        slurmdbd_relay=_on_off(values["slurmdbd_relay"], "--slurmdbd-relay"),
     )

@@ -28,13 +28,19 @@ import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slurmrest_stdio.auth.base import Identity
 from slurmrest_stdio.backend.base import SlurmVersion
 from slurmrest_stdio.config import Config
 from slurmrest_stdio.errors import SlurmCommandError, SlurmError
 
+if TYPE_CHECKING:
+    from slurmrest_stdio.backend.dbdrelay import DbdRelay
+
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: the commands whose only server is slurmdbd: they go through the relay (``dbdrelay``)
+DBD_COMMANDS = ("sacct", "sacctmgr")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class CliCore:
         self._version_proc: subprocess.Popen[bytes] | None = None
         #: a handler may run several commands at once (api.together): one version query
         self._version_lock = threading.Lock()
+        #: the slurmdbd relay of this process, tried at the first accounting command
+        self._relay: DbdRelay | None = None
+        self._relay_tried = False
+        self._relay_lock = threading.Lock()
 
     # -- environment and execution --------------------------------------------------------
     def environment(self, who: Identity | None) -> dict[str, str]:
@@ -106,6 +116,11 @@ class CliCore:
         self._check_conf()
         if enveloped:
             self._start_version()  # overlaps `scontrol --version` with the real work
+        if argv and argv[0] in DBD_COMMANDS:
+            relay = self.dbd_relay()
+            if relay is not None:
+                env = {**env, "SLURM_CONF": relay.conf_path}
+                pass_fds = (*pass_fds, relay.conf_fd)
         try:
             proc = subprocess.run(
                 list(argv),
@@ -130,6 +145,29 @@ class CliCore:
                 status=504,
             ) from exc
         return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+    def dbd_relay(self) -> DbdRelay | None:
+        """This process's relay to slurmdbd for sacct and sacctmgr (see ``dbdrelay``),
+        started on first use; None when it is off or steps aside."""
+        with self._relay_lock:
+            if not self._relay_tried:
+                self._relay_tried = True
+                if self.config.slurmdbd_relay:
+                    from slurmrest_stdio.backend.dbdrelay import DbdRelay
+
+                    self._relay = DbdRelay.start(self.config.slurm_conf_path,
+                                                 timeout=self._timeout)
+                    import logging
+
+                    log = logging.getLogger("slurmrest_stdio")
+                    if self._relay is None:
+                        log.debug("sacct and sacctmgr reach slurmdbd directly: %s",
+                                  DbdRelay.why_not)
+                    else:
+                        log.debug("sacct and sacctmgr reach slurmdbd at %s:%d through "
+                                  "127.0.0.1:%d", self._relay.target.host,
+                                  self._relay.target.port, self._relay.port)
+            return self._relay
 
     def _check_conf(self) -> None:
         """Fail at once when the slurm.conf we were told to use does not exist: every Slurm
@@ -161,7 +199,12 @@ class CliCore:
                 self._version_proc = None
 
     def close(self) -> None:
-        """Reap a version query that nobody waited for."""
+        """Reap a version query that nobody waited for; stop the slurmdbd relay."""
+        with self._relay_lock:
+            relay, self._relay = self._relay, None
+            self._relay_tried = False
+        if relay is not None:
+            relay.close()
         proc, self._version_proc = self._version_proc, None
         if proc is not None:
             proc.kill()

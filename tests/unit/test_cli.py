@@ -41,6 +41,16 @@ def test_defaults(captured: list[Config]) -> None:
     assert config.log_level == logging.INFO and config.log_stderr_level is None
     assert config.limits.max_body_bytes == 50 * 1024 * 1024
     assert config.notices == ()
+    assert config.slurmdbd_relay is True
+
+
+def test_slurmdbd_relay_on_and_off(captured: list[Config]) -> None:
+    assert invoke("--slurmdbd-relay", "off").exit_code == 0
+    assert invoke("--slurmdbd-relay=ON").exit_code == 0
+    assert invoke(env={"SLURMREST_STDIO_SLURMDBD_RELAY": "off"}).exit_code == 0
+    assert [c.slurmdbd_relay for c in captured] == [False, True, False]
+    result = invoke("--slurmdbd-relay", "maybe")
+    assert result.exit_code == 2 and "neither 'on' nor 'off'" in result.output
 
 
 def test_slurmrestd_environment(captured: list[Config]) -> None:
@@ -130,12 +140,12 @@ SERVING = [
     ["-t", "8", "--max-connections", "10", "localhost:6820", "unix:/run/x"],
     ["host:1", "-a", "local", "-", "host:2"], ["--idle-timeout", "5", "--read-timeout=0"],
     ["--max-header-bytes", "1024", "--max-body-bytes=0", "--write-timeout", "1e1"],
-    ["--command-timeout=0.1", "-t", "-3"], ["-a", "-v"],
+    ["--command-timeout=0.1", "-t", "-3"], ["-a", "-v"], ["--slurmdbd-relay", "off"],
 ]
 SERVING_ENV = [
     {}, {"SLURMRESTD_AUTH_TYPES": "local", "SLURM_CONF": "/e.conf"},
     {"SLURMREST_STDIO_IDLE_TIMEOUT": "7", "SLURMREST_STDIO_MAX_BODY_BYTES": "12",
-     "SLURMRESTD_OPENAPI_PLUGINS": ""},
+     "SLURMRESTD_OPENAPI_PLUGINS": "", "SLURMREST_STDIO_SLURMDBD_RELAY": "off"},
 ]
 LEFT_TO_CLICK = [
     ["-h"], ["--help"], ["-V"], ["--version"], ["--generate-openapi-spec"], ["-a", "list"],
