@@ -178,6 +178,8 @@ class Case:
     queue: int | None = None
     #: called with each answer (e.g. to cancel submitted jobs)
     after: Callable[[bytes], None] | None = None
+    #: run as root (an administrator of the accounting database): changes need one
+    as_root: bool = False
 
 
 @dataclass
@@ -240,6 +242,15 @@ class Queue:
                   file=sys.stderr, flush=True)
             time.sleep(15)
 
+    def a_finished_job(self) -> str:
+        """A job of the bench user that the accounting database has (the newest)."""
+        out = self._as_user("sacct", "-n", "-X", "-P", "-u", self.who.name, "-S",
+                            "2000-01-01", "-o", "jobid")
+        ids = [line.split("_")[0] for line in out.split() if line.split("_")[0].isdigit()]
+        if not ids:
+            raise SystemExit(f"{self.who.name} has no job in the accounting database")
+        return ids[-1]
+
     def a_job(self) -> str:
         out = self._as_user("squeue", "-h", "-u", self.who.name, "-n", MARK, "-o", "%A")
         return out.split()[0]
@@ -265,6 +276,42 @@ SUBMIT = json.dumps({
     "script": "#!/bin/sh\ntrue\n"}).encode()
 
 
+#: an account that a write case adds and removes again, in one connection
+BENCH_ACCOUNT = "zb_bench_acct"
+ACCOUNT_ROUND_TRIP = request(
+    "POST", f"{DB}/accounts", body=json.dumps({"accounts": [{
+        "name": BENCH_ACCOUNT, "description": "bench", "organization": "bench"}]}).encode(),
+) + request("DELETE", f"{DB}/account/{BENCH_ACCOUNT}")
+
+
+def slurmdb_cases(queue: Queue) -> list[Case]:
+    """Every GET of /slurmdb/v0.0.38/ (as the bench user where slurmdbd lets a plain user
+    read it, else as root) and one change (as root)."""
+    who = queue.who.name
+    finished = lambda: get(f"{DB}/job/{queue.a_finished_job()}")  # noqa: E731
+    reads = [
+        ("users", f"{DB}/users"), ("user/{name}", f"{DB}/user/{who}"),
+        ("account/{name}", f"{DB}/account/physics"), ("associations", f"{DB}/associations"),
+        ("association", f"{DB}/association?account=research&user={who}"),
+        ("qos", f"{DB}/qos"), ("qos/{name}", f"{DB}/qos/normal"), ("tres", f"{DB}/tres"),
+        ("clusters", f"{DB}/clusters"), ("cluster/{name}", f"{DB}/cluster/lab"),
+    ]
+    # slurmdbd gives these to an administrator only (a plain user gets a 500 from both)
+    admin_reads = [("wckeys", f"{DB}/wckeys"), ("config", f"{DB}/config"),
+                   ("diag", f"{DB}/diag")]
+    def getter(path: str) -> Callable[[], bytes]:
+        return lambda: get(path)
+
+    return [
+        *(Case(f"slurmdb {name}", getter(path), queue=10) for name, path in reads),
+        *(Case(f"slurmdb {name} (root)", getter(path), queue=10, as_root=True)
+          for name, path in admin_reads),
+        Case("slurmdb job/{id}", finished, queue=10),
+        Case("slurmdb add and remove an account (root)", lambda: ACCOUNT_ROUND_TRIP,
+             expect=(200, 200), queue=10, as_root=True),
+    ]
+
+
 def cases(queue: Queue) -> list[Case]:
     one_job = lambda: get(f"{V}/job/{queue.a_job()}")  # noqa: E731
     pipelined = [f"{V}/ping", f"{V}/partitions", f"{V}/nodes", f"{V}/ping"] * 5
@@ -281,6 +328,7 @@ def cases(queue: Queue) -> list[Case]:
         Case("slurmdb accounts", lambda: get(f"{DB}/accounts"), queue=10),
         Case("slurmdb accounts, YAML", lambda: get(f"{DB}/accounts", YAML), queue=10),
         Case("slurmdb jobs", lambda: get(f"{DB}/jobs"), queue=10),
+        *slurmdb_cases(queue),
         Case("20 pipelined requests", lambda: b"".join(get(p) for p in pipelined),
              expect=(200,) * 20, queue=10),
         Case("job/submit", lambda: request("POST", f"{V}/job/submit", body=SUBMIT),
@@ -296,7 +344,11 @@ def cases(queue: Queue) -> list[Case]:
 def measure(case: Case, argvs: dict[str, list[str]], who: Account, runs: int,
             warmup: int) -> Result:
     result = Result(case.name, {name: [] for name in argvs})
+    if case.as_root:
+        who = account("root")
     env = environment(who)
+    if case.as_root:
+        env["SLURMRESTD_SECURITY"] = "disable_user_check"  # both refuse root otherwise
     for turn in range(warmup + runs):
         for name, argv in argvs.items():
             sample = connect_once(argv, env, case.data(), who)

@@ -138,12 +138,12 @@ def together(*calls: Callable[[], Any]) -> list[Callable[[], Any]]:
     """Start ``calls`` at once and return one getter per call, in order, that gives the
     call's result or raises what it raised.
 
-    Each call is a Slurm command that spends its time waiting on slurmctld or slurmdbd
-    (a round trip to slurmdbd costs about 90 ms on a quiet host, whoever makes it), so
-    the reads a handler needs run side by side on threads rather than one after the
-    other. The first runs on the caller's thread. A getter not used leaves its call's
-    result unread: handlers read them in their own order and stop at the first problem,
-    exactly as if the calls had been made one by one.
+    Each call is a Slurm command (a process, its start-up, its round trips to slurmctld
+    or slurmdbd) that spends most of its time waiting, so the reads a handler needs run
+    side by side on threads rather than one after the other. The first runs on the
+    caller's thread. A getter not used leaves its call's result unread: handlers read
+    them in their own order and stop at the first problem, exactly as if the calls had
+    been made one by one.
     """
     import threading
 

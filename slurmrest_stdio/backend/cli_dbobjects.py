@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from slurmrest_stdio.api import together
 from slurmrest_stdio.auth.base import Identity
 from slurmrest_stdio.backend.clicore import CliCore, slurm_error
 from slurmrest_stdio.errors import SlurmCommandError
@@ -104,14 +105,18 @@ class DbObjectsCli(CliCore):
     def db_wckeys(self, who: Identity) -> list[dict[str, str]]:
         source = "slurmdb_wckeys_get"
         fields = ("name", "cluster", "user", "id")
-        rows = self._sacctmgr_rows(["wckey", "withdeleted", "format=wckey,cluster,user,id"],
-                                   who, fields, source)
-        live = {r["id"] for r in self._sacctmgr_rows(
-            ["wckey", "format=wckey,cluster,user,id"], who, fields, source)}
-        # a user's default wckey (sacctmgr shows one per user: the lab has one cluster)
-        defaults = {r["user"]: r["wckey"] for r in self._sacctmgr_rows(
-            ["user", "withdeleted", "format=user,defaultwckey"], who, ("user", "wckey"),
-            source)}
+        # the three reads are independent: side by side, as a handler's reads are
+        get_rows, get_live, get_defaults = together(
+            lambda: self._sacctmgr_rows(["wckey", "withdeleted",
+                                         "format=wckey,cluster,user,id"], who, fields, source),
+            lambda: self._sacctmgr_rows(["wckey", "format=wckey,cluster,user,id"], who,
+                                        fields, source),
+            # a user's default wckey (sacctmgr shows one per user: the lab has one cluster)
+            lambda: self._sacctmgr_rows(["user", "withdeleted", "format=user,defaultwckey"],
+                                        who, ("user", "wckey"), source))
+        rows: list[dict[str, str]] = get_rows()
+        live = {r["id"] for r in get_live()}
+        defaults = {r["user"]: r["wckey"] for r in get_defaults()}
         for row in rows:
             row["deleted"] = "" if row["id"] in live else "1"
             row["default"] = "1" if (row["id"] in live and row["user"] in defaults
