@@ -276,17 +276,32 @@ SUBMIT = json.dumps({
     "script": "#!/bin/sh\ntrue\n"}).encode()
 
 
-#: an account that a write case adds and removes again, in one connection
-BENCH_ACCOUNT = "zb_bench_acct"
-ACCOUNT_ROUND_TRIP = request(
-    "POST", f"{DB}/accounts", body=json.dumps({"accounts": [{
-        "name": BENCH_ACCOUNT, "description": "bench", "organization": "bench"}]}).encode(),
-) + request("DELETE", f"{DB}/account/{BENCH_ACCOUNT}")
+def round_trip(kind: str, name: str, item: dict[str, object], path: str,
+               key: str | None = None) -> bytes:
+    """POST ``{key or kind: [item]}`` to ``kind``, then DELETE ``path``/``name``, in one
+    connection: what a write case sends (it leaves the database as it found it)."""
+    body = json.dumps({key or kind: [item]}).encode()
+    return (request("POST", f"{DB}/{kind}", body=body)
+            + request("DELETE", f"{DB}/{path}/{name}"))
+
+
+#: the objects the write cases add and remove again
+BENCH_ACCOUNT, BENCH_QOS, BENCH_USER = "zb_bench_acct", "zb_bench_qos", "zb_bench_u"
+WRITES = [
+    ("an account", round_trip("accounts", BENCH_ACCOUNT, {
+        "name": BENCH_ACCOUNT, "description": "bench", "organization": "bench"}, "account")),
+    ("a QOS", round_trip("qos", BENCH_QOS, {
+        "name": BENCH_QOS, "description": "bench", "priority": 5}, "qos", key="QOS")),
+    ("a user with an association", round_trip("users", BENCH_USER, {
+        "name": BENCH_USER, "default": {"account": "physics"},
+        "associations": [{"account": "physics", "cluster": "lab", "user": BENCH_USER}]},
+        "user")),
+]
 
 
 def slurmdb_cases(queue: Queue) -> list[Case]:
     """Every GET of /slurmdb/v0.0.38/ (as the bench user where slurmdbd lets a plain user
-    read it, else as root) and one change (as root)."""
+    read it, else as root) and changes (as root)."""
     who = queue.who.name
     finished = lambda: get(f"{DB}/job/{queue.a_finished_job()}")  # noqa: E731
     reads = [
@@ -302,13 +317,16 @@ def slurmdb_cases(queue: Queue) -> list[Case]:
     def getter(path: str) -> Callable[[], bytes]:
         return lambda: get(path)
 
+    def constant(data: bytes) -> Callable[[], bytes]:
+        return lambda: data
+
     return [
         *(Case(f"slurmdb {name}", getter(path), queue=10) for name, path in reads),
         *(Case(f"slurmdb {name} (root)", getter(path), queue=10, as_root=True)
           for name, path in admin_reads),
         Case("slurmdb job/{id}", finished, queue=10),
-        Case("slurmdb add and remove an account (root)", lambda: ACCOUNT_ROUND_TRIP,
-             expect=(200, 200), queue=10, as_root=True),
+        *(Case(f"slurmdb add and remove {what} (root)", constant(data),
+               expect=(200, 200), queue=10, as_root=True) for what, data in WRITES),
     ]
 
 
