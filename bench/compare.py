@@ -288,11 +288,11 @@ def round_trip(kind: str, name: str, item: dict[str, object], path: str,
 #: the objects the write cases add and remove again
 BENCH_ACCOUNT, BENCH_QOS, BENCH_USER = "zb_bench_acct", "zb_bench_qos", "zb_bench_u"
 WRITES = [
-    ("an account", round_trip("accounts", BENCH_ACCOUNT, {
+    ("account", round_trip("accounts", BENCH_ACCOUNT, {
         "name": BENCH_ACCOUNT, "description": "bench", "organization": "bench"}, "account")),
-    ("a QOS", round_trip("qos", BENCH_QOS, {
+    ("QOS", round_trip("qos", BENCH_QOS, {
         "name": BENCH_QOS, "description": "bench", "priority": 5}, "qos", key="QOS")),
-    ("a user with an association", round_trip("users", BENCH_USER, {
+    ("user and association", round_trip("users", BENCH_USER, {
         "name": BENCH_USER, "default": {"account": "physics"},
         "associations": [{"account": "physics", "cluster": "lab", "user": BENCH_USER}]},
         "user")),
@@ -325,7 +325,7 @@ def slurmdb_cases(queue: Queue) -> list[Case]:
         *(Case(f"slurmdb {name} (root)", getter(path), queue=10, as_root=True)
           for name, path in admin_reads),
         Case("slurmdb job/{id}", finished, queue=10),
-        *(Case(f"slurmdb add and remove {what} (root)", constant(data),
+        *(Case(f"slurmdb POST+DELETE {what} (root)", constant(data),
                expect=(200, 200), queue=10, as_root=True) for what, data in WRITES),
     ]
 
