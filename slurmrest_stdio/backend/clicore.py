@@ -21,6 +21,7 @@ Rules every mixin keeps:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -66,6 +67,11 @@ class CliCore:
         self._relay: DbdRelay | None = None
         self._relay_tried = False
         self._relay_lock = threading.Lock()
+        #: commands running now: close() ends those nobody waits for any more (a handler
+        #: may return before reading all it started with api.together)
+        self._children: set[subprocess.Popen[bytes]] = set()
+        self._children_lock = threading.Lock()
+        self._closed = False
 
     # -- environment and execution --------------------------------------------------------
     def environment(self, who: Identity | None) -> dict[str, str]:
@@ -122,21 +128,16 @@ class CliCore:
                 env = {**env, "SLURM_CONF": relay.conf_path}
                 pass_fds = (*pass_fds, relay.conf_fd)
         try:
-            proc = subprocess.run(
-                list(argv),
-                input=stdin,
-                stdin=None if stdin is not None else subprocess.DEVNULL,
-                capture_output=True,
-                env=dict(env),
-                timeout=self._timeout,
-                check=False,
-                pass_fds=tuple(pass_fds),
-            )
+            proc = self._spawn(argv, env, stdin is not None, pass_fds)
         except FileNotFoundError as exc:
             raise SlurmCommandError(
                 [SlurmError("Unspecified error", -1, f"{argv[0]} is not installed", argv[0])]
             ) from exc
+        try:
+            out, err = proc.communicate(stdin, timeout=self._timeout)
         except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            proc.communicate()
             raise SlurmCommandError(
                 [SlurmError(
                     "Socket timed out on send/recv operation", 5004,
@@ -144,7 +145,28 @@ class CliCore:
                 )],
                 status=504,
             ) from exc
-        return Outcome(proc.returncode, proc.stdout, proc.stderr)
+        finally:
+            with self._children_lock:
+                self._children.discard(proc)
+        return Outcome(proc.returncode, out, err)
+
+    def _spawn(self, argv: Sequence[str], env: Mapping[str, str], with_stdin: bool,
+               pass_fds: Sequence[int]) -> subprocess.Popen[bytes]:
+        """Start a command and keep it on the list :meth:`close` ends."""
+        with self._children_lock:
+            if self._closed:
+                raise SlurmCommandError([SlurmError(
+                    "Unspecified error", -1, "the connection is ending", argv[0])])
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.PIPE if with_stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(env),
+                pass_fds=tuple(pass_fds),
+            )
+            self._children.add(proc)
+        return proc
 
     def dbd_relay(self) -> DbdRelay | None:
         """This process's relay to slurmdbd for sacct and sacctmgr (see ``dbdrelay``),
@@ -155,8 +177,7 @@ class CliCore:
                 if self.config.slurmdbd_relay:
                     from slurmrest_stdio.backend.dbdrelay import DbdRelay
 
-                    self._relay = DbdRelay.start(self.config.slurm_conf_path,
-                                                 timeout=self._timeout)
+                    self._relay = DbdRelay.start(self.config.slurm_conf_path)
                     import logging
 
                     log = logging.getLogger("slurmrest_stdio")
@@ -199,16 +220,27 @@ class CliCore:
                 self._version_proc = None
 
     def close(self) -> None:
-        """Reap a version query that nobody waited for; stop the slurmdbd relay."""
+        """End the commands still running (their answers are no longer wanted), reap a
+        version query that nobody waited for, then stop the slurmdbd relay: no command
+        outlives it, so none can reconnect to its port once it is free."""
+        with self._children_lock:
+            self._closed = True
+            running = list(self._children)
+        for proc in running:
+            with contextlib.suppress(OSError):
+                proc.kill()
+        for proc in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=self._timeout)
         with self._relay_lock:
             relay, self._relay = self._relay, None
-            self._relay_tried = False
+            self._relay_tried = True  # and none is started after this
         if relay is not None:
             relay.close()
-        proc, self._version_proc = self._version_proc, None
-        if proc is not None:
-            proc.kill()
-            proc.communicate()
+        version, self._version_proc = self._version_proc, None
+        if version is not None:
+            version.kill()
+            version.communicate()
 
     def version(self) -> SlurmVersion:
         with self._version_lock:

@@ -19,8 +19,8 @@ checked by slurmdbd as before, and the relay serves only this process's lifetime
 
 When it steps aside (the command then reaches slurmdbd itself, exactly as without it):
 the slurm.conf cannot be read or names no slurmdbd, its path cannot be included as is
-(whitespace or ``%``), or slurmdbd cannot be reached at the moment the relay starts (so
-Slurm's own "cannot connect" error is what the client sees).
+(whitespace, ``%``, ``#`` or ``\\``), or slurmdbd cannot be reached at the moment the
+relay starts (so Slurm's own "cannot connect" error is what the client sees).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import struct
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -43,6 +43,12 @@ _READ_SIZE = 256 * 1024
 #: first command; an older one is dropped for a new one, well before slurmdbd would give
 #: up on a connection that never says anything
 _SPARE_LIFE = 2.0
+#: seconds to wait for slurmdbd to take a connection (Slurm's own TCPTimeout default):
+#: a silent slurmdbd host must not hold a command longer than it would hold it directly
+CONNECT_TIMEOUT = 2.0
+#: connections relayed at once, at most: a request's commands open a few; anyone on the
+#: host can connect to the port, and must not make this process start threads without end
+MAX_CONNECTIONS = 64
 
 
 @dataclass(frozen=True)
@@ -212,19 +218,39 @@ class _Replies:
                 out += held
         return bytes(out), None
 
+    def flush(self) -> bytes:
+        """What is held back (slurmdbd's side ended in the middle of a message)."""
+        rest = self._head + (self._held or b"")
+        self._head, self._held = b"", None
+        return bytes(rest)
+
 
 class _Pair:
-    """One relayed connection: a pump thread per direction; the last one out closes."""
+    """One relayed connection, a pump per direction (this thread and one more).
+
+    An end of stream is passed on as one (``shutdown(SHUT_WR)``) and the other direction
+    goes on, as on a direct connection; an error on either side resets both (the other
+    side then sees a reset, not a clean end). The last pump out closes both sockets.
+    """
 
     def __init__(self, client: socket.socket, server: socket.socket) -> None:
         self._sockets = (client, server)
         self._running = 2
+        self._aborted = False
         self._lock = threading.Lock()
         for sock in self._sockets:
             _tune(sock)
-        threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
-        threading.Thread(target=self._pump, args=(server, client, _Replies()),
-                         daemon=True).start()
+
+    def run(self) -> None:
+        client, server = self._sockets
+        try:
+            threading.Thread(target=self._pump, args=(client, server, None),
+                             daemon=True).start()
+        except RuntimeError:  # no thread to be had: this one connection fails
+            self._aborted = True
+            self._close()
+            return
+        self._pump(server, client, _Replies())
 
     def _pump(self, src: socket.socket, dst: socket.socket, replies: _Replies | None) -> None:
         try:
@@ -232,6 +258,11 @@ class _Pair:
                 data = src.recv(_READ_SIZE)
                 _quickack(src)
                 if not data:
+                    if not self._aborted:
+                        rest = replies.flush() if replies is not None else b""
+                        if rest:
+                            dst.sendall(rest)
+                        dst.shutdown(socket.SHUT_WR)
                     break
                 last: bytes | None = None
                 if replies is not None:
@@ -245,18 +276,28 @@ class _Pair:
                     dst.shutdown(socket.SHUT_WR)
                 _quickack(dst)
         except OSError:
-            pass
+            self._abort()
         finally:
-            # wake the other direction (its recv returns EOF), then let it finish
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
             with self._lock:
                 self._running -= 1
                 last_out = self._running == 0
             if last_out:
-                for sock in self._sockets:
-                    sock.close()
+                self._close()
+
+    def _abort(self) -> None:
+        """Wake the other pump (SHUT_RD sends nothing); the close then resets both."""
+        self._aborted = True
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RD)
+
+    def _close(self) -> None:
+        for sock in self._sockets:
+            if self._aborted:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+            sock.close()
 
 
 class DbdRelay:
@@ -270,20 +311,24 @@ class DbdRelay:
         self.target = target
         self._listener = listener
         self._spare: socket.socket | None = first
-        self._spare_since = time.monotonic()
         self._lock = threading.Lock()
+        self._serving = 0
         #: the slurm.conf to give the commands (an in-memory file they inherit)
         self.conf_fd = conf_fd
         self.conf_path = f"/proc/self/fd/{conf_fd}"
         self.port: int = listener.getsockname()[1]
+        # a connection made ahead and not taken soon is not kept open for long
+        expiry = threading.Timer(_SPARE_LIFE, self._drop_spare)
+        expiry.daemon = True
+        expiry.start()
         threading.Thread(target=self._accept, daemon=True).start()
 
     @classmethod
-    def start(cls, conf_path: str, *, timeout: float = 5.0) -> DbdRelay | None:
+    def start(cls, conf_path: str) -> DbdRelay | None:
         """A running relay for the slurmdbd of ``conf_path``, or None when it should step
         aside (see the module's text)."""
         conf_path = os.path.abspath(conf_path)
-        if any(c.isspace() for c in conf_path) or "%" in conf_path:
+        if any(c.isspace() or c in "%#\\" for c in conf_path):
             cls.why_not = f"{conf_path} cannot be included as it is named"
             return None
         target = dbd_address(conf_path)
@@ -292,35 +337,44 @@ class DbdRelay:
             return None
         try:
             # slurmdbd must be there now; if it is not, the command finds out by itself
-            first = socket.create_connection((target.host, target.port), timeout=timeout)
+            first = socket.create_connection((target.host, target.port),
+                                             timeout=CONNECT_TIMEOUT)
         except OSError as exc:
             cls.why_not = f"slurmdbd at {target.host}:{target.port}: {exc.strerror or exc}"
             return None
         first.settimeout(None)
+        listener = None
         try:
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
+            port = listener.getsockname()[1]
+            conf_fd = os.memfd_create("slurm.conf")  # close-on-exec: passed on by name
         except OSError as exc:
             first.close()
-            cls.why_not = f"no loopback port to listen on: {exc.strerror or exc}"
+            if listener is not None:
+                listener.close()
+            cls.why_not = f"no loopback port or in-memory file: {exc.strerror or exc}"
             return None
-        port = listener.getsockname()[1]
         text = (f"Include {conf_path}\n"
                 f"AccountingStorageHost=127.0.0.1\n"
                 f"AccountingStoragePort={port}\n")
-        conf_fd = os.memfd_create("slurm.conf")  # close-on-exec: passed on by name
-        os.write(conf_fd, text.encode())
+        os.write(conf_fd, text.encode())  # a few dozen bytes into memory: one write
         return cls(target, listener, first, conf_fd)
+
+    def _drop_spare(self) -> None:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.close()
 
     def _connect(self) -> socket.socket:
         with self._lock:
             spare, self._spare = self._spare, None
         if spare is not None:
-            if time.monotonic() - self._spare_since < _SPARE_LIFE:
-                return spare
-            spare.close()
-        sock = socket.create_connection((self.target.host, self.target.port))
+            return spare
+        sock = socket.create_connection((self.target.host, self.target.port),
+                                        timeout=CONNECT_TIMEOUT)
         sock.settimeout(None)
         return sock
 
@@ -330,21 +384,47 @@ class DbdRelay:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # closed
+            with self._lock:
+                room = self._serving < MAX_CONNECTIONS
+                if room:
+                    self._serving += 1
+            if not room:
+                client.close()
+                continue
+            try:
+                threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+            except RuntimeError:  # no thread to be had: this one connection fails
+                client.close()
+                self._served()
+
+    def _served(self) -> None:
+        with self._lock:
+            self._serving -= 1
+
+    def _serve(self, client: socket.socket) -> None:
+        """Connect ``client`` to slurmdbd (on this connection's own thread, so a slow
+        slurmdbd holds no other command up) and relay until slurmdbd's side is done."""
+        try:
             try:
                 server = self._connect()
             except OSError:
                 client.close()  # the command reports the lost connection itself
-                continue
-            _Pair(client, server)
+                return
+            try:
+                pair = _Pair(client, server)
+            except OSError:
+                client.close()
+                server.close()
+                return
+            pair.run()
+        finally:
+            self._served()
 
     def close(self) -> None:
         """Stop accepting (connections in flight end with their commands)."""
         with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
-        with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is not None:
-            spare.close()
+        self._drop_spare()
         with contextlib.suppress(OSError):
             os.close(self.conf_fd)

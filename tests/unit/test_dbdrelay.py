@@ -8,9 +8,11 @@ is tested on the cluster (tests/cluster/test_dbdrelay.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
+import struct
 import sys
 import threading
 import time
@@ -24,6 +26,7 @@ from slurmrest_stdio.backend import dbdrelay
 from slurmrest_stdio.backend.dbdrelay import DbdAddress, DbdRelay, closing_rc, dbd_address
 from slurmrest_stdio.backend.slurmcli import SlurmCli
 from slurmrest_stdio.config import Config
+from slurmrest_stdio.errors import SlurmCommandError
 
 ALICE = Identity("alice", 1001, "rest_auth/local")
 PERSIST_RC = 1433
@@ -148,7 +151,8 @@ def test_replies_that_do_not_frame_are_relayed_as_they_are() -> None:
 
 class StandIn:
     """Answers each message with a PERSIST_RC: 2002 (and then hangs up, ``linger``
-    seconds later) for message type 99, else 0 with the message's length as comment."""
+    seconds later) for message type 99, else 0 with the message's length as comment;
+    type 98 is answered half a second late, and type 97 with a reset."""
 
     def __init__(self, linger: float = 0.0) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -174,6 +178,12 @@ class StandIn:
                     return
                 body = recv_exactly(conn, int.from_bytes(head, "big"))
                 mtype = int.from_bytes(body[:2], "big")
+                if mtype == 97:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+                    return
+                if mtype == 98:
+                    time.sleep(0.5)
                 # in two writes, the way slurmdbd writes
                 reply = (rc_message(2002) if mtype == 99
                          else rc_message(0, str(len(body)).encode()))
@@ -184,6 +194,9 @@ class StandIn:
                     return
 
     def close(self) -> None:
+        # a listener another thread is accepting on keeps listening until shut down
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
 
 
@@ -247,6 +260,74 @@ def test_a_closing_code_comes_with_the_hang_up(relay: DbdRelay) -> None:
         assert conn.recv(10) == b""  # no timeout: the relay ended it
 
 
+def test_an_end_of_stream_is_passed_on_and_the_answer_still_comes(relay: DbdRelay) -> None:
+    with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as conn:
+        conn.sendall(message(98))
+        conn.shutdown(socket.SHUT_WR)  # the request is all there is; the answer is late
+        assert recv_exactly(conn, 64) == rc_message(0, b"2")
+
+
+def test_a_reset_is_passed_on_as_a_reset(relay: DbdRelay) -> None:
+    with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as conn:
+        conn.sendall(message(97))
+        with pytest.raises(ConnectionResetError):
+            while conn.recv(10):
+                pass
+
+
+def test_a_connection_slurmdbd_refuses_fails_alone(relay: DbdRelay, stand_in: StandIn) -> None:
+    with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as first:
+        first.sendall(message(7))  # the connection made ahead: still good
+        assert recv_exactly(first, len(rc_message(0, b"2"))) == rc_message(0, b"2")
+        stand_in.close()  # slurmdbd goes away
+        with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as second:
+            assert second.recv(10) == b""  # closed at once, not left hanging
+        with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as third:
+            assert third.recv(10) == b""  # and the relay still accepts
+
+
+def test_connections_at_once_are_bounded(relay: DbdRelay,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbdrelay, "MAX_CONNECTIONS", 2)
+    with contextlib.ExitStack() as stack:
+        held = [stack.enter_context(socket.create_connection(("127.0.0.1", relay.port),
+                                                             timeout=5)) for _ in range(2)]
+        for conn in held:  # both relayed
+            conn.sendall(message(7))
+            assert recv_exactly(conn, len(rc_message(0, b"2"))) == rc_message(0, b"2")
+        with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as extra:
+            assert extra.recv(10) == b""  # the third is turned away
+    # once they are done, there is room again
+    for _ in range(100):
+        if relay._serving == 0:
+            break
+        time.sleep(0.02)
+    with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as conn:
+        conn.sendall(message(7))
+        assert recv_exactly(conn, len(rc_message(0, b"2"))) == rc_message(0, b"2")
+
+
+def test_a_connection_made_ahead_is_not_kept(tmp_path: Path, stand_in: StandIn,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dbdrelay, "_SPARE_LIFE", 0.05)
+    conf = write(tmp_path / "slurm.conf",
+                 "AccountingStorageType=accounting_storage/slurmdbd\n"
+                 f"AccountingStorageHost=127.0.0.1\nAccountingStoragePort={stand_in.port}\n")
+    started = DbdRelay.start(str(conf))
+    assert started is not None
+    try:
+        for _ in range(100):
+            if started._spare is None:
+                break
+            time.sleep(0.05)
+        assert started._spare is None
+        with socket.create_connection(("127.0.0.1", started.port), timeout=5) as conn:
+            conn.sendall(message(7))  # a new connection is made for it
+            assert recv_exactly(conn, len(rc_message(0, b"2"))) == rc_message(0, b"2")
+    finally:
+        started.close()
+
+
 def test_steps_aside_when_slurmdbd_is_not_there(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
@@ -255,8 +336,9 @@ def test_steps_aside_when_slurmdbd_is_not_there(tmp_path: Path) -> None:
                  f"AccountingStorageHost=127.0.0.1\nAccountingStoragePort={port}\n")
     assert DbdRelay.start(str(conf)) is None
     assert f"slurmdbd at 127.0.0.1:{port}" in DbdRelay.why_not
-    assert DbdRelay.start(str(tmp_path / "no such.conf")) is None
-    assert "cannot be included" in DbdRelay.why_not
+    for name in ("no such.conf", "50%.conf", "a#b.conf", "a\\b.conf"):
+        assert DbdRelay.start(str(tmp_path / name)) is None
+        assert "cannot be included" in DbdRelay.why_not
 
 
 def test_after_close_nothing_is_accepted(relay: DbdRelay) -> None:
@@ -304,6 +386,37 @@ def test_accounting_commands_get_the_relay_others_do_not(
                    environ={"PATH": f"{commands}:/usr/bin:/bin"})
     assert off.dbd_relay() is None
     assert conf_seen(off, "sacctmgr")[0] == str(conf)
+
+
+def test_closing_ends_the_commands_still_running_and_then_the_relay(
+        tmp_path: Path, stand_in: StandIn, commands: Path) -> None:
+    """A handler may return before reading every read it started: those commands must
+    not outlive the relay (they would reconnect to a port anyone may then take)."""
+    write(commands / "sacct", "#!/bin/sh\nexec sleep 30\n").chmod(0o755)
+    conf = write(tmp_path / "slurm.conf",
+                 "AccountingStorageType=accounting_storage/slurmdbd\n"
+                 f"AccountingStorageHost=127.0.0.1\nAccountingStoragePort={stand_in.port}\n")
+    cli = SlurmCli(Config(slurm_conf=str(conf)), environ={"PATH": f"{commands}:/usr/bin:/bin"})
+    outcome: list[object] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(cli.run(["sacct"], ALICE, enveloped=False)))
+    worker.start()
+    for _ in range(200):
+        if cli._children:
+            break
+        time.sleep(0.01)
+    (child,) = cli._children
+    relay = cli.dbd_relay()
+    assert relay is not None
+    cli.close()
+    assert child.poll() is not None  # killed and reaped before the relay closed
+    worker.join(10)
+    assert outcome and outcome[0].returncode == -9  # type: ignore[attr-defined]
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", relay.port), timeout=2).close()
+    assert cli.dbd_relay() is None  # none is started again
+    with pytest.raises(SlurmCommandError, match="the connection is ending"):
+        cli.run(["sacctmgr"], ALICE, enveloped=False)
 
 
 def test_no_relay_means_the_commands_conf_is_untouched(tmp_path: Path, commands: Path) -> None:
