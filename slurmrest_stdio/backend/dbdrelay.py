@@ -300,6 +300,19 @@ class _Pair:
             sock.close()
 
 
+#: Linux's MFD_NOEXEC_SEAL (6.3 and later): the file can never be made executable
+_MFD_NOEXEC_SEAL = 0x0008
+
+
+def _memfd() -> int:
+    """An in-memory file for the commands' slurm.conf: close-on-exec (it is passed on by
+    name only), and not executable where the kernel can say so."""
+    try:
+        return os.memfd_create("slurm.conf", os.MFD_CLOEXEC | _MFD_NOEXEC_SEAL)
+    except OSError:  # an older kernel does not know the flag
+        return os.memfd_create("slurm.conf", os.MFD_CLOEXEC)
+
+
 class DbdRelay:
     """The relay of one process (see the module's text); :meth:`start` makes it."""
 
@@ -349,7 +362,7 @@ class DbdRelay:
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
             port = listener.getsockname()[1]
-            conf_fd = os.memfd_create("slurm.conf")  # close-on-exec: passed on by name
+            conf_fd = _memfd()
         except OSError as exc:
             first.close()
             if listener is not None:
