@@ -5,6 +5,8 @@ Owns the names and defaults of every knob. Knows nothing of file descriptors or 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # -- limits -------------------------------------------------------------------------------
@@ -99,20 +101,46 @@ class Config:
         return self.slurm_conf or DEFAULT_SLURM_CONF
 
 
-def parse_slurm_conf(text: str) -> dict[str, str]:
-    """Return slurm.conf's ``Key=Value`` settings with lower-cased keys (first one wins).
+#: one ``Key=Value`` of slurm.conf: spaces around ``=`` allowed, the value quoted or one word
+#: (``+=``-style operators are read as ``=``), as Slurm's own parser reads them
+_PAIR = re.compile(r'\s*([\w.]+)\s*[-*+/]?=\s*(?:"([^"]*)"|(\S*))(?=\s|$)')
+#: keywords that begin a record (a node, a partition, ...): the rest of their line are its
+#: attributes, not settings
+_RECORDS = frozenset({"nodename", "partitionname", "frontendname", "nodeset", "downnodes",
+                      "switchname"})
 
-    Only simple top-level parameters are read; node/partition lines and ``Include`` are
-    skipped because nothing here needs them.
-    """
-    out: dict[str, str] = {}
+
+def slurm_conf_entries(text: str) -> Iterator[tuple[str, str]]:
+    """slurm.conf's settings in order, as (lower-cased key, value); an ``Include`` line is
+    ``("include", its file)`` (the caller decides whether to follow it). Comments are
+    dropped and lines continued with ``\\`` joined; of a record line (``NodeName=``,
+    ``PartitionName=``, ...) only the record's name is given."""
+    pending = ""
     for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if "=" not in line:
+        line = raw.split("#", 1)[0].rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1]
             continue
-        key, _, value = line.partition("=")
-        key = key.strip().lower()
-        if " " in key or key in out:
-            continue
-        out[key] = value.strip().split()[0] if value.strip() else ""
-    return out
+        yield from _line_entries(pending + line)
+        pending = ""
+    yield from _line_entries(pending)
+
+
+def _line_entries(line: str) -> Iterator[tuple[str, str]]:
+    words = line.split()
+    if len(words) > 1 and words[0].lower() == "include":
+        yield "include", words[1]
+        return
+    at = 0
+    while found := _PAIR.match(line, at):
+        key = found[1].lower()
+        yield key, found[2] if found[2] is not None else found[3]
+        if at == 0 and key in _RECORDS:
+            return
+        at = found.end()
+
+
+def parse_slurm_conf(text: str) -> dict[str, str]:
+    """slurm.conf's settings with lower-cased keys, the latest value of a key winning as
+    in Slurm. ``Include`` lines are not followed (nothing that reads this needs them)."""
+    return {key: value for key, value in slurm_conf_entries(text) if key != "include"}

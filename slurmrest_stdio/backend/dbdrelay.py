@@ -30,8 +30,9 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
+
+from slurmrest_stdio.config import slurm_conf_entries
 
 #: slurmdbd's port when slurm.conf names none (Slurm's SLURMDBD_PORT)
 DEFAULT_DBD_PORT = 6819
@@ -57,23 +58,10 @@ class DbdAddress:
     port: int
 
 
-def _logical_lines(text: str) -> Iterator[str]:
-    """slurm.conf's lines with comments removed and ``\\``-continued lines joined."""
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if line.endswith("\\"):
-            pending += line[:-1]
-            continue
-        yield (pending + line).strip()
-        pending = ""
-    if pending:
-        yield pending.strip()
-
-
 def _read_settings(path: str, settings: dict[str, str], depth: int) -> bool:
-    """Add the wanted keys of ``path`` and its includes to ``settings`` (the latest value
-    wins, as in Slurm). False when it cannot be followed."""
+    """Add the wanted keys of ``path`` and its includes (relative ones to the including
+    file's directory) to ``settings``, the latest value winning, as in Slurm. False when
+    it cannot be followed."""
     if depth > _MAX_INCLUDE_DEPTH:
         return False
     try:
@@ -81,23 +69,15 @@ def _read_settings(path: str, settings: dict[str, str], depth: int) -> bool:
             text = conf.read()
     except OSError:
         return False
-    for line in _logical_lines(text):
-        words = line.split()
-        if not words:
-            continue
-        if words[0].lower() == "include" and len(words) > 1:
-            name = words[1]
-            if "%" in name:  # per-cluster file names: not resolved here
+    for key, value in slurm_conf_entries(text):
+        if key == "include":
+            if "%" in value:  # per-cluster file names: not resolved here
                 return False
-            if not name.startswith("/"):
-                name = os.path.join(os.path.dirname(path), name)
+            name = os.path.join(os.path.dirname(path), value)  # kept when absolute
             if not _read_settings(name, settings, depth + 1):
                 return False
-            continue
-        for word in words:
-            key, eq, value = word.partition("=")
-            if eq and key.lower() in _WANTED:
-                settings[key.lower()] = value.strip('"')
+        elif key in _WANTED:
+            settings[key] = value
     return True
 
 
