@@ -102,8 +102,9 @@ class Config:
 
 
 #: one ``Key=Value`` of slurm.conf: spaces around ``=`` allowed, the value quoted or one word
-#: (``+=``-style operators are read as ``=``), as Slurm's own parser reads them
-_PAIR = re.compile(r'\s*([\w.]+)\s*[-*+/]?=\s*(?:"([^"]*)"|(\S*))(?=\s|$)')
+#: (``+=``-style operators are read as ``=``), as Slurm's own parser reads them; compiled
+#: on first use, not at every start-up
+_PAIR = r'\s*([\w.]+)\s*[-*+/]?=\s*(?:"([^"]*)"|(\S*))(?=\s|$)'
 #: keywords that begin a record (a node, a partition, ...): the rest of their line are its
 #: attributes, not settings
 _RECORDS = frozenset({"nodename", "partitionname", "frontendname", "nodeset", "downnodes",
@@ -131,8 +132,9 @@ def _line_entries(line: str) -> Iterator[tuple[str, str]]:
     if len(words) > 1 and words[0].lower() == "include":
         yield "include", words[1]
         return
+    pair = re.compile(_PAIR)  # re keeps it compiled after the first time
     at = 0
-    while found := _PAIR.match(line, at):
+    while found := pair.match(line, at):
         key = found[1].lower()
         yield key, found[2] if found[2] is not None else found[3]
         if at == 0 and key in _RECORDS:
